@@ -348,7 +348,9 @@ export class RegistryClient {
   private send(method: string, url: string, options: RequestOptions, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (authorization) headers.Authorization = authorization;
-    return this.fetchWithTimeout(url, { method, headers, ...(options.body ? { body: options.body } : {}) });
+    // The typings accept only views over an ArrayBuffer, which every Buffer made here is.
+    const body = options.body as Uint8Array<ArrayBuffer> | undefined;
+    return this.fetchWithTimeout(url, { method, headers, ...(body ? { body } : {}) });
   }
 
   private async fetchWithTimeout(url: string, init: RequestInit): Promise<Response> {
