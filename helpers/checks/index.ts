@@ -1,0 +1,6 @@
+export { kubeSchema } from './kube-schema.ts'
+export { offByDefault } from './off-by-default.ts'
+export { pathMatching, pullPolicy, subPath } from './path-matching.ts'
+export { rejectsInvalidValues } from './rejection.ts'
+export { valuesSchema } from './values-schema.ts'
+export type { Cell, Check, CheckContext, Finding } from './types.ts'

@@ -1,0 +1,173 @@
+import type { HelmMajor } from '../helm/binaries.ts'
+import { ABSENT, withPath, type AxisValue, type Values } from '../render/values.ts'
+
+/**
+ * Matrix axes of a render suite. `helm` and `kube` are special; a key whose
+ * value is an array is a dotted values path; a key whose value is an object
+ * is a set of named variants, each setting several paths at once.
+ */
+export interface MatrixAxes {
+  helm?: HelmMajor[]
+  kube?: string[]
+  [axis: string]: AxisValue[] | Record<string, Record<string, AxisValue>> | HelmMajor[] | string[] | undefined
+}
+
+export type MatrixMode = 'full' | 'pairwise'
+
+/** One setting of one axis, with the label the cell name shows. */
+interface AxisChoice {
+  axis: string
+  label: string
+  apply: (values: Values) => Values
+  helmMajor?: HelmMajor
+  kubeVersion?: string
+}
+
+export interface ExpandedCell {
+  name: string
+  values: Values
+  helmMajor: HelmMajor
+  kubeVersion: string
+}
+
+export interface Expansion {
+  cells: ExpandedCell[]
+  /** Size of the full product, to report what pairwise saved. */
+  fullSize: number
+}
+
+export class MatrixError extends Error {
+  override name = 'MatrixError'
+}
+
+/** Returns the short label of a values path: its last segment. */
+function axisLabel(path: string): string {
+  return path.split('.').pop() ?? path
+}
+
+export function formatAxisValue(value: AxisValue): string {
+  if (value === ABSENT) return 'unset'
+  if (typeof value === 'string') return value === '' ? '""' : value
+  return JSON.stringify(value)
+}
+
+function choicesOf(axis: string, spec: MatrixAxes[string]): AxisChoice[] {
+  if (axis === 'helm') {
+    return (spec as HelmMajor[]).map((major) => ({ axis, label: `helm ${major}`, apply: (values) => values, helmMajor: major }))
+  }
+  if (axis === 'kube') {
+    return (spec as string[]).map((version) => ({ axis, label: `kube ${version}`, apply: (values) => values, kubeVersion: version }))
+  }
+  if (Array.isArray(spec)) {
+    return spec.map((value) => ({ axis, label: `${axisLabel(axis)}=${formatAxisValue(value)}`, apply: (values) => withPath(values, axis, value) }))
+  }
+  if (spec && typeof spec === 'object') {
+    return Object.entries(spec as Record<string, Record<string, AxisValue>>).map(([variant, settings]) => ({
+      axis,
+      label: `${axis}=${variant}`,
+      apply: (values) => Object.entries(settings).reduce((acc, [path, value]) => withPath(acc, path, value), values),
+    }))
+  }
+  throw new MatrixError(`matrix axis ${axis} has no values; give an array of values or an object of named variants`)
+}
+
+/** Returns the values paths an axis touches, for checking them against the chart. */
+export function axisPaths(axes: MatrixAxes): Array<{ axis: string; path: string }> {
+  const paths: Array<{ axis: string; path: string }> = []
+  for (const [axis, spec] of Object.entries(axes)) {
+    if (axis === 'helm' || axis === 'kube' || spec === undefined) continue
+    if (Array.isArray(spec)) paths.push({ axis, path: axis })
+    else for (const settings of Object.values(spec as Record<string, Record<string, AxisValue>>)) for (const path of Object.keys(settings)) paths.push({ axis, path })
+  }
+  return paths
+}
+
+/**
+ * Expands axes into cells: the full product, or a pairwise cover in which
+ * every pair of values of two axes meets in at least one cell.
+ */
+export function expandMatrix(options: { base: Values; axes: MatrixAxes; mode: MatrixMode; defaultHelm: HelmMajor[]; defaultKube: string }): Expansion {
+  const axes: MatrixAxes = { ...options.axes }
+  axes.helm ??= options.defaultHelm
+  axes.kube ??= [options.defaultKube]
+  const dimensions = Object.entries(axes)
+    .filter(([, spec]) => spec !== undefined)
+    .map(([axis, spec]) => choicesOf(axis, spec))
+    .filter((choices) => choices.length > 0)
+
+  const fullSize = dimensions.reduce((size, choices) => size * choices.length, 1)
+  const rows = options.mode === 'pairwise' ? pairwiseRows(dimensions.map((choices) => choices.length)) : productRows(dimensions.map((choices) => choices.length))
+
+  const cells = rows.map((row) => {
+    const chosen = row.map((choiceIndex, dimension) => dimensions[dimension]![choiceIndex]!)
+    const values = chosen.reduce((acc, choice) => choice.apply(acc), structuredClone(options.base))
+    const helmMajor = chosen.find((choice) => choice.helmMajor !== undefined)!.helmMajor!
+    const kubeVersion = chosen.find((choice) => choice.kubeVersion !== undefined)!.kubeVersion!
+    const valueLabels = chosen.filter((choice) => choice.helmMajor === undefined && choice.kubeVersion === undefined).map((choice) => choice.label)
+    return { name: [...valueLabels, `helm ${helmMajor}`, `kube ${kubeVersion}`].join(' · '), values, helmMajor, kubeVersion }
+  })
+  return { cells, fullSize }
+}
+
+function productRows(sizes: number[]): number[][] {
+  let rows: number[][] = [[]]
+  for (const size of sizes) rows = rows.flatMap((row) => Array.from({ length: size }, (_, index) => [...row, index]))
+  return rows
+}
+
+/**
+ * Greedy pairwise cover (in the style of IPOG): grows the covering array one
+ * axis at a time, first extending existing rows, then adding rows for the
+ * pairs still uncovered. Deterministic, so cell names are stable across runs.
+ */
+export function pairwiseRows(sizes: number[]): number[][] {
+  if (sizes.length <= 2) return productRows(sizes)
+
+  let rows = productRows(sizes.slice(0, 2))
+  for (let axis = 2; axis < sizes.length; axis++) {
+    const size = sizes[axis]!
+    const uncovered = new Set<string>()
+    for (let earlier = 0; earlier < axis; earlier++) {
+      for (let a = 0; a < sizes[earlier]!; a++) for (let b = 0; b < size; b++) uncovered.add(`${earlier}:${a}:${b}`)
+    }
+
+    rows = rows.map((row) => {
+      let best = 0
+      let bestGain = -1
+      for (let candidate = 0; candidate < size; candidate++) {
+        const gain = row.filter((value, earlier) => uncovered.has(`${earlier}:${value}:${candidate}`)).length
+        if (gain > bestGain) {
+          best = candidate
+          bestGain = gain
+        }
+      }
+      row.forEach((value, earlier) => uncovered.delete(`${earlier}:${value}:${best}`))
+      return [...row, best]
+    })
+
+    while (uncovered.size > 0) {
+      const [first] = uncovered
+      const [earlier, a, b] = first!.split(':').map(Number) as [number, number, number]
+      const row = Array.from({ length: axis + 1 }, (_, index) => (index === axis ? b : index === earlier ? a : -1))
+      // Fill free slots with values that cover the most remaining pairs.
+      for (let slot = 0; slot < axis; slot++) {
+        if (row[slot] !== -1) continue
+        let best = 0
+        let bestGain = -1
+        for (let candidate = 0; candidate < sizes[slot]!; candidate++) {
+          const gain = uncovered.has(`${slot}:${candidate}:${b}`) ? 1 : 0
+          if (gain > bestGain) {
+            best = candidate
+            bestGain = gain
+          }
+        }
+        row[slot] = best
+      }
+      row.forEach((value, slot) => {
+        if (slot < axis) uncovered.delete(`${slot}:${value}:${b}`)
+      })
+      rows.push(row)
+    }
+  }
+  return rows
+}

@@ -1,0 +1,119 @@
+import { describe, test } from 'vitest'
+import type { HelmMajor } from '../helm/binaries.ts'
+import { formatFindings, type Cell, type Check } from '../checks/types.ts'
+import type { ChartUnderTest } from '../render/chart.ts'
+import { coalesceValues, isPlainObject, mergeValues, splitPath, type Values } from '../render/values.ts'
+import { readSuiteConfig, sharedChart, sharedHelmBinaries } from './config.ts'
+import { axisPaths, expandMatrix, type MatrixAxes, type MatrixMode } from './matrix.ts'
+import { buildCheckContext, checkApplies, runCheck } from './run-check.ts'
+
+/** A values cell the chart must reject, and the field the error must name. */
+export interface InvalidCell {
+  name: string
+  values: Values
+  field: string
+  message?: RegExp
+  /** Kubernetes version to render with; defaults to the suite's first. */
+  kube?: string
+}
+
+/** A render suite is data: base values, axes, invalid cells and checks. */
+export interface RenderSuite {
+  name: string
+  /** Chart to render; defaults to PERSES_CHART or conformance.config.json. */
+  chart?: string
+  base?: Values
+  axes: MatrixAxes
+  invalid?: InvalidCell[]
+  checks: Check[]
+  /** Overrides the configured matrix mode for this suite. */
+  matrix?: MatrixMode
+}
+
+/** Kubernetes version for suites that name none: the newest the project targets. */
+export const DEFAULT_KUBE_VERSION = '1.35'
+const ALL_HELM_MAJORS: HelmMajor[] = [3, 4]
+
+/**
+ * Expands a render suite into vitest tests, one per cell and check, named
+ * `<cell> › <check>`. Renders run in parallel (one helm per core) and each
+ * cell renders once for all its checks. Setup errors (a missing chart, an
+ * unknown axis) become failing tests with the reason, so other suites still run.
+ */
+export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
+  const config = readSuiteConfig()
+  const chartPath = suite.chart ?? config.chart
+  const mode = suite.matrix ?? config.matrix
+
+  let chart: ChartUnderTest
+  let available: Map<HelmMajor, Awaited<ReturnType<typeof sharedHelmBinaries>>[number]>
+  try {
+    chart = await sharedChart(chartPath)
+    available = new Map((await sharedHelmBinaries()).map((binary) => [binary.major, binary]))
+  } catch (error) {
+    const message = (error as Error).message
+    describe(suite.name, () => {
+      test('chart and helm are ready', () => {
+        throw new Error(`suite "${suite.name}" could not start: ${message}`)
+      })
+    })
+    return
+  }
+
+  const expansion = expandMatrix({ base: suite.base ?? {}, axes: suite.axes, mode, defaultHelm: ALL_HELM_MAJORS, defaultKube: DEFAULT_KUBE_VERSION })
+  const firstKube = suite.axes.kube?.[0] ?? DEFAULT_KUBE_VERSION
+  const helmMajors = suite.axes.helm ?? ALL_HELM_MAJORS
+  const cells: Cell[] = expansion.cells.map((cell) => ({ ...cell, suite: suite.name }))
+  for (const invalid of suite.invalid ?? []) {
+    for (const helmMajor of helmMajors) {
+      const kubeVersion = invalid.kube ?? firstKube
+      cells.push({
+        suite: suite.name,
+        name: `invalid ${invalid.name} · helm ${helmMajor} · kube ${kubeVersion}`,
+        values: mergeValues(suite.base ?? {}, invalid.values),
+        helmMajor,
+        kubeVersion,
+        rejection: { field: invalid.field, message: invalid.message },
+      })
+    }
+  }
+
+  const unknownAxes = axisPaths(suite.axes).filter(({ path }) => !definesKey(chart, path))
+  const title = mode === 'pairwise' ? `${suite.name} (pairwise: ${expansion.cells.length} of ${expansion.fullSize} cells)` : suite.name
+
+  describe(title, () => {
+    if (unknownAxes.length > 0) {
+      test('matrix axes name values the chart defines', () => {
+        const lines = unknownAxes.map(({ axis, path }) => `  - axis ${axis}: ${path} (the chart's values.yaml and values.schema.json have no ${splitPath(path)[0]})`)
+        throw new Error(`suite "${suite.name}", chart ${chart.label}: unknown matrix axes:\n${lines.join('\n')}`)
+      })
+    }
+
+    for (const cell of cells) {
+      const target = { cell, effectiveValues: coalesceValues(chart.defaults, cell.values) }
+      for (const check of suite.checks) {
+        if (!checkApplies(check, target)) continue
+        const helm = available.get(cell.helmMajor)
+        const name = `${cell.name} › ${check.title}`
+        if (!helm) {
+          test.skip(`${name} (helm ${cell.helmMajor} not available: HELM_BIN selects helm ${[...available.keys()].join(', ')})`, () => {})
+          continue
+        }
+        test.concurrent(name, async () => {
+          const context = await buildCheckContext(chart, cell, helm)
+          const findings = await runCheck(check, context)
+          if (findings.length > 0) throw new Error(formatFindings(check, context, findings))
+        })
+      }
+    }
+  })
+}
+
+/** True when the chart's defaults or schema define the first key of the path. */
+function definesKey(chart: ChartUnderTest, dottedPath: string): boolean {
+  const root = splitPath(dottedPath)[0]
+  if (root === undefined) return false
+  if (root in chart.defaults) return true
+  const properties = (chart.schema as { properties?: unknown } | undefined)?.properties
+  return isPlainObject(properties) && root in properties
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config'
+
+const reportDir = process.env.REPORT_DIR ?? 'reports'
+
+export default defineConfig({
+  test: {
+    include: ['suites/**/*.test.ts'],
+    // Render cells wait for a free helm slot; a slow chart should fail with
+    // its own timeout message, not this one.
+    testTimeout: 300_000,
+    hookTimeout: 600_000,
+    maxConcurrency: 32,
+    reporters: [
+      process.env.CI ? 'dot' : 'default',
+      ['junit', { outputFile: `${reportDir}/junit.xml` }],
+      ['./helpers/report/summary-reporter.ts', { reportDir }],
+    ],
+  },
+})
