@@ -10,22 +10,48 @@ interface ModelValidationError extends Error {
 }
 type ModelClass = new (data: unknown) => { validate(): void }
 
-const modelModules = new Map<string, Promise<Record<string, unknown> | undefined>>()
+type ModelModule = Record<string, unknown>
 
-/**
- * Loads the kubernetes-models module of an apiVersion: `v1` from
- * kubernetes-models/v1, `apps/v1` from kubernetes-models/apps/v1.
- */
-function loadModels(apiVersion: string): Promise<Record<string, unknown> | undefined> {
+// Static imports keep the bundler able to resolve each module. The list holds
+// every built-in apiVersion a chart is likely to render; other apiVersions
+// (custom resources) have no model and are not schema-checked.
+const MODEL_LOADERS: Record<string, () => Promise<ModelModule>> = {
+  v1: () => import('kubernetes-models/v1'),
+  'apps/v1': () => import('kubernetes-models/apps/v1'),
+  'batch/v1': () => import('kubernetes-models/batch/v1'),
+  'policy/v1': () => import('kubernetes-models/policy/v1'),
+  'autoscaling/v2': () => import('kubernetes-models/autoscaling/v2'),
+  'networking.k8s.io/v1': () => import('kubernetes-models/networking.k8s.io/v1'),
+  'rbac.authorization.k8s.io/v1': () => import('kubernetes-models/rbac.authorization.k8s.io/v1'),
+  'storage.k8s.io/v1': () => import('kubernetes-models/storage.k8s.io/v1'),
+  'scheduling.k8s.io/v1': () => import('kubernetes-models/scheduling.k8s.io/v1'),
+  'coordination.k8s.io/v1': () => import('kubernetes-models/coordination.k8s.io/v1'),
+  'discovery.k8s.io/v1': () => import('kubernetes-models/discovery.k8s.io/v1'),
+  'admissionregistration.k8s.io/v1': () => import('kubernetes-models/admissionregistration.k8s.io/v1'),
+  'apiextensions.k8s.io/v1': () => import('kubernetes-models/apiextensions.k8s.io/v1'),
+}
+
+const modelModules = new Map<string, Promise<ModelModule | undefined>>()
+
+function loadModels(apiVersion: string): Promise<ModelModule | undefined> {
+  const loader = MODEL_LOADERS[apiVersion]
+  if (!loader) return Promise.resolve(undefined)
   let pending = modelModules.get(apiVersion)
   if (!pending) {
-    pending = import(`kubernetes-models/${apiVersion}`).then(
-      (module: Record<string, unknown>) => module,
-      () => undefined,
-    )
+    pending = loader()
     modelModules.set(apiVersion, pending)
   }
   return pending
+}
+
+/**
+ * Drops null fields, as the API server's decoder does: `field: null` in a
+ * manifest means "unset", so it is not a schema error.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls)
+  if (!isPlainObject(value)) return value
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== null).map(([key, item]) => [key, withoutNulls(item)]))
 }
 
 // Checks the API server makes that the OpenAPI schema leaves out
@@ -100,7 +126,7 @@ export const kubeSchema: Check = {
       const Model = models?.[object.kind] as ModelClass | undefined
       if (Model) {
         try {
-          new Model(object).validate()
+          new Model(withoutNulls(object)).validate()
         } catch (error) {
           const errors = (error as ModelValidationError).errors ?? []
           for (const item of errors) {

@@ -17,11 +17,14 @@ export function schemaValidator(chart: ChartUnderTest): ValidateFunction | undef
   const cached = validators.get(chart)
   if (cached) return cached
 
-  const declared = String((chart.schema as { $schema?: string }).$schema ?? '')
-  const options = { allErrors: true, strict: false, validateFormats: true }
-  const ajv = /2019-09|2020-12/.test(declared) ? new Ajv2020(options) : new Ajv(options)
+  // helm ignores $schema and validates by its own draft; ajv would refuse an
+  // unknown meta-schema URI (e.g. https://json-schema.org/schema#), so the
+  // URI only picks the draft here and is left out of the compiled copy.
+  const { $schema: declared, ...schema } = chart.schema as { $schema?: string }
+  const options = { allErrors: true, strict: false, validateFormats: true, validateSchema: false }
+  const ajv = /2019-09|2020-12/.test(String(declared ?? '')) ? new Ajv2020(options) : new Ajv(options)
   addFormats(ajv)
-  const validate = ajv.compile(chart.schema)
+  const validate = ajv.compile(schema)
   validators.set(chart, validate)
   return validate
 }
@@ -40,7 +43,12 @@ export const valuesSchema: Check = {
   title: 'ajv and helm agree on the values schema',
   appliesTo: () => true,
   run(context: CheckContext): Finding[] {
-    const validate = schemaValidator(context.chart)
+    let validate: ValidateFunction | undefined
+    try {
+      validate = schemaValidator(context.chart)
+    } catch (error) {
+      return [{ path: 'values.schema.json', expected: 'a schema ajv can compile', found: (error as Error).message }]
+    }
     if (!validate) return [{ path: 'values.schema.json', expected: 'a values schema in the chart', found: 'none, so helm accepts any values' }]
 
     const ajvAccepts = validate(context.effectiveValues)
