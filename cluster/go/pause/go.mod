@@ -1,0 +1,3 @@
+module perses-oci-conformance/cluster/pause
+
+go 1.26.0
