@@ -1,5 +1,6 @@
 import { isUnder, normalizePath, readPersesConfig } from '../manifest/workloads.ts'
-import { isPlainObject } from '../render/values.ts'
+import { getPath, isPlainObject } from '../render/values.ts'
+import { mentionsField } from './rejection.ts'
 import { locateOciMounts } from './oci-mount.ts'
 import { readOciSettings } from './oci-values.ts'
 import type { Check, CheckContext, CheckTarget, Finding } from './types.ts'
@@ -18,8 +19,12 @@ export const pathMatching: Check = {
   title: 'artifact mounts inside a provisioning folder',
   appliesTo: enabledAndValid,
   run(context: CheckContext): Finding[] {
-    if (!context.render.ok) return renderFailureFinding(context)
     const oci = readOciSettings(context.effectiveValues)
+    if (!context.render.ok) {
+      // Rejecting a mountPath Perses would never read is a correct answer.
+      const rejectedOutsidePath = !mountPathInValuesFolders(context) && mentionsField(context.render.message, 'ociArtifacts.mountPath')
+      return rejectedOutsidePath ? [] : renderFailureFinding(context)
+    }
     const { mounts, findings } = locateOciMounts(context)
 
     for (const located of mounts) {
@@ -47,6 +52,14 @@ export const pathMatching: Check = {
     }
     return findings
   },
+}
+
+/** True when ociArtifacts.mountPath lies in a folder of config.provisioning.folders in the values. */
+function mountPathInValuesFolders(context: CheckTarget): boolean {
+  const oci = readOciSettings(context.effectiveValues)
+  const folders = getPath(context.effectiveValues, 'config.provisioning.folders')
+  if (typeof oci.mountPath !== 'string' || !Array.isArray(folders)) return false
+  return folders.some((folder) => typeof folder === 'string' && isUnder(oci.mountPath as string, folder))
 }
 
 /** subPath: absent in values means no subPath key; present means exactly that string. */
