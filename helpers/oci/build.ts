@@ -30,7 +30,7 @@ import { writeTar, type TarEntry } from './tar.js';
 export const CREATED_EPOCH_SECONDS = 0;
 const CREATED_ISO = new Date(CREATED_EPOCH_SECONDS * 1000).toISOString().replace('.000Z', 'Z');
 
-/** Level 9 because layers are built once and pulled by every node; it is fixed so bytes never drift. */
+/** Level 9 because a layer is built once and pulled by every node. A fixed level keeps the bytes the same from run to run. */
 const GZIP_LEVEL = 9;
 
 export type ImageForm = 'image' | 'artifact';

@@ -67,14 +67,14 @@ export function sha256Digest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-/** Throws unless `bytes` hash to `expected`; `what` names the blob in the message. */
-export function verifyDigest(bytes: Buffer, expected: string, what: string): void {
+/** Throws unless `bytes` hash to `expected`. `label` names the blob in the message. */
+export function verifyDigest(bytes: Buffer, expected: string, label: string): void {
   if (!expected.startsWith('sha256:')) {
-    throw new Error(`${what}: digest ${expected} uses an unsupported algorithm; only sha256 is supported`);
+    throw new Error(`${label}: digest ${expected} uses an unsupported algorithm; only sha256 is supported`);
   }
   const actual = sha256Digest(bytes);
   if (actual !== expected) {
-    throw new Error(`${what}: digest mismatch, expected ${expected}, found ${actual}; the content was changed or truncated, so fetch or rebuild it`);
+    throw new Error(`${label}: digest mismatch, expected ${expected}, found ${actual}; the content was changed or truncated, so fetch or rebuild it`);
   }
 }
 
@@ -90,7 +90,7 @@ export function assembleImage(manifestBytes: Buffer, blobs: Map<string, Buffer>,
 
   for (const descriptor of [manifest.config, ...manifest.layers]) {
     const blob = blobs.get(descriptor.digest);
-    if (!blob) throw new Error(`${source}: blob ${descriptor.digest} (${descriptor.mediaType}) is missing`);
+    if (!blob) throw new Error(`${source}: blob ${descriptor.digest} (${descriptor.mediaType}) is missing; pull or build the image again`);
     verifyDigest(blob, descriptor.digest, `${source}: blob ${descriptor.mediaType}`);
   }
 

@@ -17,6 +17,8 @@ import { RegistryClient } from './registry-client.js';
 
 export type FileStatus = 'ok' | 'error' | 'ignored';
 
+const STATUS_MARKS: Record<FileStatus, string> = { ok: '✓', error: '✗', ignored: '-' };
+
 export interface FileVerdict {
   /** Path inside the mounted folder, as Perses sees it under mountPath. */
   path: string;
@@ -153,7 +155,7 @@ export function formatLintReport(report: LintReport): string {
   const lines = [`artifact: ${report.artifact}`, `mounted folder: ${report.subPath ?? '(image root)'} at ${report.mountPath ?? '(mountPath not set)'}`];
   for (const problem of report.problems) lines.push(`✗ ${problem}`);
   for (const file of report.files) {
-    const mark = file.status === 'ok' ? '✓' : file.status === 'error' ? '✗' : '-';
+    const mark = STATUS_MARKS[file.status];
     const detail = file.status === 'ok' ? `${file.resourceCount} resource${file.resourceCount === 1 ? '' : 's'}` : '';
     lines.push(`${mark} ${file.status.padEnd(7)} ${file.path}${detail ? ` (${detail})` : ''}`);
     for (const message of file.messages) lines.push(`    ${message}`);

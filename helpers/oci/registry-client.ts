@@ -241,13 +241,13 @@ export class RegistryClient {
   }
 
   private async manifestNotFound(ref: ImageReference, response: Response): Promise<RegistryError> {
-    const what = ref.digest ? `digest ${ref.digest}` : `tag "${ref.tag ?? 'latest'}"`;
+    const missing = ref.digest ? `digest ${ref.digest}` : `tag "${ref.tag ?? 'latest'}"`;
     const known = await this.listTags(ref.repository).then(
       (tags) => `available tags: ${tags.length > 0 ? tags.join(', ') : 'none'}`,
       () => 'the repository has no tags',
     );
     const detail = response.body ? await describeErrorBody(response) : '404 Not Found';
-    return new RegistryError('manifest-unknown', `${what} not found in ${this.registry}/${ref.repository} (${detail}); ${known}`, { status: 404 });
+    return new RegistryError('manifest-unknown', `${missing} not found in ${this.registry}/${ref.repository} (${detail}); ${known}`, { status: 404 });
   }
 
   private toReference(reference: string | ImageReference): ImageReference {
@@ -292,10 +292,10 @@ export class RegistryClient {
 
     if (response.status === 401 || response.status === 403) {
       const detail = await describeErrorBody(response);
-      const who = this.username === undefined ? 'no credentials were given' : `user "${this.username}" was used`;
+      const identity = this.username === undefined ? 'no credentials were given' : `user "${this.username}" was used`;
       const code = response.status === 401 ? 'unauthorized' : 'denied';
       const verb = response.status === 401 ? 'rejected the credentials' : 'denied access';
-      throw new RegistryError(code, `registry ${this.registry} ${verb} for repository ${options.repository} (HTTP ${response.status}, ${detail}); ${who}, so ${CREDENTIALS_HINT}`, { status: response.status });
+      throw new RegistryError(code, `registry ${this.registry} ${verb} for repository ${options.repository} (HTTP ${response.status}, ${detail}); ${identity}, so ${CREDENTIALS_HINT}`, { status: response.status });
     }
     return response;
   }
@@ -334,8 +334,8 @@ export class RegistryClient {
     const basic = this.basicAuthorization();
     const response = await this.fetchWithTimeout(tokenUrl.toString(), { method: 'GET', headers: basic ? { Authorization: basic } : {} });
     if (response.status === 401 || response.status === 403) {
-      const who = this.username === undefined ? 'no credentials were given' : `user "${this.username}" was used`;
-      throw new RegistryError('unauthorized', `token service ${tokenUrl.origin} rejected the credentials for repository ${repository} (HTTP ${response.status}); ${who}, so ${CREDENTIALS_HINT}`, { status: response.status });
+      const identity = this.username === undefined ? 'no credentials were given' : `user "${this.username}" was used`;
+      throw new RegistryError('unauthorized', `token service ${tokenUrl.origin} rejected the credentials for repository ${repository} (HTTP ${response.status}); ${identity}, so ${CREDENTIALS_HINT}`, { status: response.status });
     }
     await this.expectStatus(response, [200], `fetch a token for ${repository} from ${tokenUrl.origin}`);
     const body = (await response.json()) as { token?: string; access_token?: string };
