@@ -1,0 +1,21 @@
+import { kubeSchema, offByDefault, valuesSchema } from '../../helpers/checks/index.ts'
+import { defineRenderSuite } from '../../helpers/suite/render-suite.ts'
+
+await defineRenderSuite({
+  name: 'ociArtifacts off',
+  axes: {
+    ociArtifacts: {
+      default: {},
+      'empty map': { ociArtifacts: {} },
+      null: { ociArtifacts: null },
+    },
+    storage: {
+      file: {},
+      sql: { 'config.database.file': null, 'config.database.sql': { driver: 'postgres', host: 'db:5432' } },
+    },
+    'sidecar.enabled': [false, true],
+    helm: [3, 4],
+    kube: ['1.30', '1.35'],
+  },
+  checks: [valuesSchema, kubeSchema, offByDefault],
+})
