@@ -9,7 +9,7 @@ import path from 'node:path';
 import { coreApi, runSmokePod, waitForDefaultServiceAccount, waitForNodeReady } from './api-checks.js';
 import { ensureBinaries, type Binaries } from './build.js';
 import * as components from './components.js';
-import { writeCniConfig, writeContainerdConfig, writeKubeletConfig } from './config.js';
+import { allowPlainHttpRegistry, writeCniConfig, writeContainerdConfig, writeKubeletConfig } from './config.js';
 import { run } from './exec.js';
 import { checkHost, readIpForward, removeCgroups, removeIptablesRules, removeNetworkDevices, restoreIpForward, unmountAll } from './host.js';
 import { FIXED_HOST_PATHS, statePaths, VERSIONS, type StatePaths } from './layout.js';
@@ -255,4 +255,12 @@ export async function readyClusterKubeconfig(): Promise<string | undefined> {
 
 function silentReporter(parent: Reporter): Reporter {
   return { ...parent, info: parent.detail, step: (_name, work) => work() };
+}
+
+/**
+ * Lets the cluster's containerd pull from a registry on loopback over plain
+ * HTTP, e.g. the one that startRegistry runs. It takes effect on the next pull.
+ */
+export async function trustLocalRegistry(registry: string): Promise<void> {
+  await allowPlainHttpRegistry(statePaths(), registry);
 }
