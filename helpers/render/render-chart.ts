@@ -37,10 +37,16 @@ export interface RenderRequest {
   kubeVersion: string
   releaseName?: string
   namespace?: string
+  /** Limit for this helm run; defaults to RENDER_TIMEOUT_MS or 60 s. */
+  timeoutMs?: number
 }
 
-/** Time limit for one `helm template`; a chart that loops forever fails instead of hanging the suite. */
-const RENDER_TIMEOUT_MS = 60_000
+/** Time limit for one `helm template`, so a chart that never finishes fails instead of hanging the suite. */
+const DEFAULT_RENDER_TIMEOUT_MS = 60_000
+
+function renderTimeoutMs(request: RenderRequest): number {
+  return request.timeoutMs ?? (Number(process.env.RENDER_TIMEOUT_MS) || DEFAULT_RENDER_TIMEOUT_MS)
+}
 
 const limiter = new Limiter()
 const inFlight = new Map<string, Promise<RenderResult>>()
@@ -116,15 +122,16 @@ async function runHelmTemplate(request: RenderRequest): Promise<RawRender> {
     '--kube-version', request.kubeVersion,
     '--values', valuesFile,
   ]
+  const timeoutMs = renderTimeoutMs(request)
   try {
     return await new Promise<RawRender>((resolve) => {
-      execFile(request.helm.path, args, { timeout: RENDER_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+      execFile(request.helm.path, args, { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
         if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
           resolve({ exitCode: null, stdout: '', stderr: `helm ${request.helm.major} not found at ${request.helm.path}; set HELM_BIN or run 'npm ci'` })
           return
         }
         if (error && error.killed) {
-          resolve({ exitCode: null, stdout: '', stderr: `helm template timed out after ${RENDER_TIMEOUT_MS / 1000}s` })
+          resolve({ exitCode: null, stdout: '', stderr: `helm template of ${request.chart.label} timed out after ${timeoutMs} ms; raise RENDER_TIMEOUT_MS if the chart is just slow` })
           return
         }
         resolve({ exitCode: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })

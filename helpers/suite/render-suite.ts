@@ -3,6 +3,7 @@ import type { HelmMajor } from '../helm/binaries.ts'
 import { formatFindings, type Cell, type Check } from '../checks/types.ts'
 import type { ChartUnderTest } from '../render/chart.ts'
 import { coalesceValues, isPlainObject, mergeValues, splitPath, type Values } from '../render/values.ts'
+import { readValuesFile } from '../render/values-file.ts'
 import { readSuiteConfig, sharedChart, sharedHelmBinaries } from './config.ts'
 import { axisPaths, expandMatrix, type MatrixAxes, type MatrixMode } from './matrix.ts'
 import { buildCheckContext, checkApplies, runCheck } from './run-check.ts'
@@ -22,6 +23,8 @@ export interface RenderSuite {
   name: string
   /** Chart to render; defaults to PERSES_CHART or conformance.config.json. */
   chart?: string
+  /** YAML values files merged in order under `base`, like `helm -f a -f b`. */
+  baseFiles?: string[]
   base?: Values
   axes: MatrixAxes
   invalid?: InvalidCell[]
@@ -47,7 +50,10 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
 
   let chart: ChartUnderTest
   let available: Map<HelmMajor, Awaited<ReturnType<typeof sharedHelmBinaries>>[number]>
+  let base: Values
   try {
+    const fileLayers = await Promise.all((suite.baseFiles ?? []).map((file) => readValuesFile(file)))
+    base = mergeValues(...fileLayers, suite.base ?? {})
     chart = await sharedChart(chartPath)
     available = new Map((await sharedHelmBinaries()).map((binary) => [binary.major, binary]))
   } catch (error) {
@@ -60,7 +66,7 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
     return
   }
 
-  const expansion = expandMatrix({ base: suite.base ?? {}, axes: suite.axes, mode, defaultHelm: ALL_HELM_MAJORS, defaultKube: DEFAULT_KUBE_VERSION })
+  const expansion = expandMatrix({ base, axes: suite.axes, mode, defaultHelm: ALL_HELM_MAJORS, defaultKube: DEFAULT_KUBE_VERSION })
   const firstKube = suite.axes.kube?.[0] ?? DEFAULT_KUBE_VERSION
   const helmMajors = suite.axes.helm ?? ALL_HELM_MAJORS
   const cells: Cell[] = expansion.cells.map((cell) => ({ ...cell, suite: suite.name }))
@@ -70,7 +76,7 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
       cells.push({
         suite: suite.name,
         name: `invalid ${invalid.name} · helm ${helmMajor} · kube ${kubeVersion}`,
-        values: mergeValues(suite.base ?? {}, invalid.values),
+        values: mergeValues(base, invalid.values),
         helmMajor,
         kubeVersion,
         rejection: { field: invalid.field, message: invalid.message },
@@ -78,13 +84,13 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
     }
   }
 
-  const unknownAxes = axisPaths(suite.axes).filter(({ path }) => !definesKey(chart, path))
+  const unknown = unknownAxes(chart, suite.axes)
   const title = mode === 'pairwise' ? `${suite.name} (pairwise: ${expansion.cells.length} of ${expansion.fullSize} cells)` : suite.name
 
   describe(title, () => {
-    if (unknownAxes.length > 0) {
+    if (unknown.length > 0) {
       test('matrix axes name values the chart defines', () => {
-        const lines = unknownAxes.map(({ axis, path }) => `  - axis ${axis}: ${path} (the chart's values.yaml and values.schema.json have no ${splitPath(path)[0]})`)
+        const lines = unknown.map(({ axis, path }) => `  - axis ${axis}: ${path} (the chart's values.yaml and values.schema.json have no ${splitPath(path)[0]})`)
         throw new Error(`suite "${suite.name}", chart ${chart.label}: unknown matrix axes:\n${lines.join('\n')}`)
       })
     }
@@ -107,6 +113,11 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
       }
     }
   })
+}
+
+/** Returns the axes whose values paths start with a key the chart does not define. */
+export function unknownAxes(chart: ChartUnderTest, axes: MatrixAxes): Array<{ axis: string; path: string }> {
+  return axisPaths(axes).filter(({ path }) => !definesKey(chart, path))
 }
 
 /** True when the chart's defaults or schema define the first key of the path. */

@@ -1,0 +1,104 @@
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { resolveHelmBinaries } from '../../helpers/helm/binaries.ts'
+import { loadChart } from '../../helpers/render/chart.ts'
+import { renderChart } from '../../helpers/render/render-chart.ts'
+import { readValuesFile } from '../../helpers/render/values-file.ts'
+import { sharedHelmBinaries } from '../../helpers/suite/config.ts'
+import { unknownAxes } from '../../helpers/suite/render-suite.ts'
+
+async function scratchDir(): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), 'bad-input-'))
+}
+
+describe('bad input', () => {
+  test('missing chart path names the path and the setting', async () => {
+    await expect(loadChart('fixtures/charts/no-such-chart')).rejects.toThrow(/chart fixtures\/charts\/no-such-chart not found.*PERSES_CHART/)
+  })
+
+  test('folder without Chart.yaml is not a chart', async () => {
+    const dir = await scratchDir()
+
+    await expect(loadChart(dir)).rejects.toThrow(/is not a Helm chart: the folder has no Chart.yaml/)
+  })
+
+  test('corrupt .tgz names the archive', async () => {
+    const archive = path.join(await scratchDir(), 'perses-1.0.0.tgz')
+    await writeFile(archive, 'not gzip')
+
+    await expect(loadChart(archive)).rejects.toThrow(/perses-1.0.0.tgz could not be unpacked as a .tgz/)
+  })
+
+  test('template that does not parse fails with its file', async () => {
+    const chart = await loadChart('fixtures/charts/broken-template')
+    const [helm] = await sharedHelmBinaries()
+
+    const result = await renderChart({ chart, helm: helm!, values: {}, kubeVersion: '1.35' })
+
+    expect(result.ok).toBe(false)
+    expect(result.ok ? '' : result.message).toMatch(/configmap.yaml/)
+  })
+
+  test('values file that is not YAML names the file', async () => {
+    await expect(readValuesFile('fixtures/values/not-yaml.yaml')).rejects.toThrow(/values file fixtures\/values\/not-yaml.yaml is not valid YAML/)
+  })
+
+  test('values file holding a list is rejected', async () => {
+    const file = path.join(await scratchDir(), 'list.yaml')
+    await writeFile(file, '- a\n- b\n')
+
+    await expect(readValuesFile(file)).rejects.toThrow(/must contain a mapping of values, found a list/)
+  })
+
+  test('unknown matrix axis is reported with its path', async () => {
+    const chart = await loadChart('fixtures/charts/reference')
+
+    const unknown = unknownAxes(chart, { 'ociArtifact.name': ['a'], 'ociArtifacts.name': ['b'], storage: { sql: { 'config.databse': 1 } } })
+
+    expect(unknown).toEqual([{ axis: 'ociArtifact.name', path: 'ociArtifact.name' }])
+  })
+
+  test('render that times out says so and names the setting', async () => {
+    const chart = await loadChart('fixtures/charts/reference')
+    const [helm] = await sharedHelmBinaries()
+
+    const result = await renderChart({ chart, helm: helm!, values: { replicas: 7 }, kubeVersion: '1.35', timeoutMs: 1 })
+
+    expect(result.ok ? '' : result.message).toMatch(/timed out after 1 ms; raise RENDER_TIMEOUT_MS/)
+  })
+})
+
+describe('helm binary', () => {
+  test('HELM_BIN that does not exist', async () => {
+    await expect(resolveHelmBinaries({ env: { HELM_BIN: '/nonexistent/helm' } })).rejects.toThrow(/helm not found at \/nonexistent\/helm.*HELM_BIN/)
+  })
+
+  test('HELM_BIN that is not executable', async () => {
+    const file = path.join(await scratchDir(), 'helm')
+    await writeFile(file, '#!/bin/sh\necho v3.0.0\n')
+    await chmod(file, 0o644)
+
+    await expect(resolveHelmBinaries({ env: { HELM_BIN: file } })).rejects.toThrow(/is not executable/)
+  })
+
+  test('HELM_BIN that is not helm', async () => {
+    await expect(resolveHelmBinaries({ env: { HELM_BIN: '/bin/true' } })).rejects.toThrow(/\/bin\/true is not helm/)
+  })
+
+  test('HELM_BIN of another major', async () => {
+    const file = path.join(await scratchDir(), 'helm')
+    await writeFile(file, '#!/bin/sh\necho v2.17.0\n')
+    await chmod(file, 0o755)
+
+    await expect(resolveHelmBinaries({ env: { HELM_BIN: file } })).rejects.toThrow(/is helm v2.17.0; expected helm 3 or helm 4/)
+  })
+
+  test('both majors come from the lockfile by default', async () => {
+    const binaries = await resolveHelmBinaries({ env: { PATH: '' } })
+
+    expect(binaries.map((binary) => binary.major)).toEqual([3, 4])
+    expect(binaries.every((binary) => binary.source === 'npm')).toBe(true)
+  })
+})
