@@ -16,6 +16,8 @@ export interface Cell {
   suite: string
   name: string
   values: Values
+  /** Further values files rendered after `values`, in order (`helm -f a -f b`). */
+  layers?: Values[]
   helmMajor: HelmMajor
   kubeVersion: string
   /** Set for cells the chart must reject. */
@@ -33,6 +35,31 @@ export interface CheckContext extends CheckTarget {
   chart: ChartUnderTest
   helm: HelmBinary
   render: RenderResult
+  /** Renders of the companion cells the check asked for, in request order. */
+  companions?: CompanionRender[]
+}
+
+/**
+ * A further render a check compares its cell with: the same cell with other
+ * values, another Kubernetes version or another helm major. Unset fields
+ * keep the cell's own.
+ */
+export interface CompanionRequest {
+  /** Names the companion in messages, e.g. "reference changed". */
+  label: string
+  values?: Values
+  layers?: Values[]
+  kubeVersion?: string
+  helmMajor?: HelmMajor
+}
+
+export interface CompanionRender {
+  label: string
+  cell: Cell
+  /** Undefined when that helm major is not available in this run. */
+  helm: HelmBinary | undefined
+  render: RenderResult
+  effectiveValues: Values
 }
 
 /** One defect: where it is, what was expected and what the chart rendered. */
@@ -43,6 +70,8 @@ export interface Finding {
   path?: string
   expected: string
   found: string
+  /** A warning is reported but does not fail the cell; the default is an error. */
+  severity?: 'error' | 'warning'
 }
 
 export interface Check {
@@ -51,17 +80,26 @@ export interface Check {
   title: string
   /** Whether the check has anything to say about this cell; defaults to valid cells only. */
   appliesTo?: (target: CheckTarget) => boolean
+  /** Further cells to render and pass in `context.companions`, for checks that compare renders. */
+  companions?: (target: CheckTarget) => CompanionRequest[]
   run: (context: CheckContext) => Finding[] | Promise<Finding[]>
+}
+
+export function isWarning(finding: Finding): boolean {
+  return finding.severity === 'warning'
 }
 
 /** Formats findings the way a failing test shows them. */
 export function formatFindings(check: Check, context: CheckContext, findings: Finding[]): string {
-  const header = `${check.id} failed on chart ${context.chart.label}, cell ${context.cell.name} (helm ${context.helm.version}, kube ${context.cell.kubeVersion}):`
+  const verdict = findings.every(isWarning) ? 'warns' : 'failed'
+  const header = `${check.id} ${verdict} on chart ${context.chart.label}, cell ${context.cell.name} (helm ${context.helm.version}, kube ${context.cell.kubeVersion}):`
   const lines = findings.map((finding) => {
     const where = [finding.object, finding.path].filter(Boolean).join(': ')
-    return `  - ${where ? `${where} ` : ''}expected ${finding.expected}, found ${finding.found}`
+    const label = isWarning(finding) ? 'warning: ' : ''
+    return `  - ${label}${where ? `${where} ` : ''}expected ${finding.expected}, found ${finding.found}`
   })
-  return [header, ...lines, `  values: ${JSON.stringify(context.cell.values)}`].join('\n')
+  const layers = (context.cell.layers ?? []).map((layer, index) => `  values file ${index + 2}: ${JSON.stringify(layer)}`)
+  return [header, ...lines, `  values: ${JSON.stringify(context.cell.values)}`, ...layers].join('\n')
 }
 
 /** Returns a finding for a cell the chart should have rendered but did not. */

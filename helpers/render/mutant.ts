@@ -23,6 +23,8 @@ export interface MutantEdit {
 /** Values to render a mutant with, and what the chart must do with them. */
 export interface MutantCell {
   values: Values
+  /** Further values files rendered after `values`, in order. */
+  layers?: Values[]
   kube?: string
   /** For cells the chart must reject: the field the error must name. */
   rejectField?: string

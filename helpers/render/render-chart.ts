@@ -34,6 +34,8 @@ export interface RenderRequest {
   chart: ChartUnderTest
   helm: HelmBinary
   values: Values
+  /** Further values files after `values`, in order, as `helm -f a -f b` takes them. */
+  layers?: Values[]
   kubeVersion: string
   releaseName?: string
   namespace?: string
@@ -66,6 +68,7 @@ export function renderKey(request: RenderRequest): string {
       request.releaseName ?? 'perses',
       request.namespace ?? 'default',
       request.values,
+      ...(request.layers && request.layers.length > 0 ? [request.layers] : []),
     ]))
     .digest('hex')
 }
@@ -84,6 +87,14 @@ export function renderChart(request: RenderRequest): Promise<RenderResult> {
   const result = limiter.run(() => renderCached(key, request))
   inFlight.set(key, result)
   return result
+}
+
+/**
+ * Forgets renders held in memory, so the next request reads the disk cache
+ * or runs helm again. For benchmarks that time a cached rerun in one process.
+ */
+export function forgetRenders(): void {
+  inFlight.clear()
 }
 
 async function renderCached(key: string, request: RenderRequest): Promise<RenderResult> {
@@ -113,14 +124,18 @@ interface RawRender {
 async function runHelmTemplate(request: RenderRequest): Promise<RawRender> {
   // JSON is YAML, and it keeps every string exactly as the suite wrote it.
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'render-'))
-  const valuesFile = path.join(workDir, 'values.yaml')
-  await writeFile(valuesFile, JSON.stringify(request.values))
+  const valueArgs: string[] = []
+  for (const [index, layer] of [request.values, ...(request.layers ?? [])].entries()) {
+    const valuesFile = path.join(workDir, `values-${index}.yaml`)
+    await writeFile(valuesFile, JSON.stringify(layer))
+    valueArgs.push('--values', valuesFile)
+  }
 
   const args = [
     'template', request.releaseName ?? 'perses', request.chart.source,
     '--namespace', request.namespace ?? 'default',
     '--kube-version', request.kubeVersion,
-    '--values', valuesFile,
+    ...valueArgs,
   ]
   const timeoutMs = renderTimeoutMs(request)
   try {

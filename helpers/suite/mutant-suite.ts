@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import type { Cell, Check, Finding } from '../checks/types.ts'
-import { formatFindings } from '../checks/types.ts'
+import { formatFindings, isWarning } from '../checks/types.ts'
 import { loadChart, type ChartUnderTest } from '../render/chart.ts'
 import { buildMutantChart, readMutants, REFERENCE_CHART, type Mutant } from '../render/mutant.ts'
 import { sharedHelmBinaries } from './config.ts'
@@ -21,12 +21,14 @@ async function runOnCells(chart: ChartUnderTest, mutant: Mutant, check: Check): 
         suite: 'mutants',
         name: `${mutant.id} cell ${index + 1} · helm ${helm.major}`,
         values: spec.values,
+        layers: spec.layers,
         helmMajor: helm.major,
         kubeVersion: spec.kube ?? DEFAULT_KUBE_VERSION,
         rejection: spec.rejectField ? { field: spec.rejectField } : undefined,
       }
       const context = await buildCheckContext(chart, cell, helm)
-      const findings = await runCheck(check, context)
+      // Warnings are advice, so only errors prove a mutant caught or a reference chart wrong.
+      const findings = (await runCheck(check, context)).filter((finding) => !isWarning(finding))
       results.push({ cell, findings, message: findings.length > 0 ? formatFindings(check, context, findings) : '' })
     }
   }

@@ -1,12 +1,13 @@
 import { describe, test } from 'vitest'
 import type { HelmMajor } from '../helm/binaries.ts'
-import { formatFindings, type Cell, type Check } from '../checks/types.ts'
+import { formatFindings, isWarning, type Cell, type Check } from '../checks/types.ts'
 import type { ChartUnderTest } from '../render/chart.ts'
-import { coalesceValues, isPlainObject, mergeValues, splitPath, type Values } from '../render/values.ts'
+import { isPlainObject, mergeValues, splitPath, type Values } from '../render/values.ts'
 import { readValuesFile } from '../render/values-file.ts'
 import { readSuiteConfig, sharedChart, sharedHelmBinaries } from './config.ts'
 import { axisPaths, expandMatrix, type MatrixAxes, type MatrixMode } from './matrix.ts'
-import { buildCheckContext, checkApplies, runCheck } from './run-check.ts'
+import { SuiteProgress } from './progress.ts'
+import { buildCheckContext, checkApplies, effectiveValuesOf, runCheck } from './run-check.ts'
 
 /** A values cell the chart must reject, and the field the error must name. */
 export interface InvalidCell {
@@ -18,7 +19,18 @@ export interface InvalidCell {
   kube?: string
 }
 
-/** A render suite is data: base values, axes, invalid cells and checks. */
+/**
+ * A cell rendered from several values files in order, as `helm -f a -f b`
+ * does, e.g. a base that sets a key and an overlay that sets it to null.
+ * The suite's base values go under the first file.
+ */
+export interface LayeredCell {
+  name: string
+  layers: [Values, ...Values[]]
+  kube?: string
+}
+
+/** A render suite is data: base values, axes, invalid and layered cells, and checks. */
 export interface RenderSuite {
   name: string
   /** Chart to render; defaults to PERSES_CHART or conformance.config.json. */
@@ -28,6 +40,7 @@ export interface RenderSuite {
   base?: Values
   axes: MatrixAxes
   invalid?: InvalidCell[]
+  layered?: LayeredCell[]
   checks: Check[]
   /** Overrides the configured matrix mode for this suite. */
   matrix?: MatrixMode
@@ -95,8 +108,11 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
       })
     }
 
+    const planned = cells.filter((cell) => available.has(cell.helmMajor) && suite.checks.some((check) => checkApplies(check, { cell, effectiveValues: effectiveValuesOf(chart, cell) })))
+    const progress = new SuiteProgress(suite.name, planned.length)
+
     for (const cell of cells) {
-      const target = { cell, effectiveValues: coalesceValues(chart.defaults, cell.values) }
+      const target = { cell, effectiveValues: effectiveValuesOf(chart, cell) }
       for (const check of suite.checks) {
         if (!checkApplies(check, target)) continue
         const helm = available.get(cell.helmMajor)
@@ -105,10 +121,17 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
           test.skip(`${name} (helm ${cell.helmMajor} not available: HELM_BIN selects helm ${[...available.keys()].join(', ')})`, () => {})
           continue
         }
-        test.concurrent(name, async () => {
+        test.concurrent(name, async ({ annotate }) => {
+          progress.start()
           const context = await buildCheckContext(chart, cell, helm)
+          progress.cellRendered(cell.name)
           const findings = await runCheck(check, context)
-          if (findings.length > 0) throw new Error(formatFindings(check, context, findings))
+
+          // Warnings reach the report as annotations and leave the test passing.
+          const warnings = findings.filter(isWarning)
+          if (warnings.length > 0) await annotate(formatFindings(check, context, warnings), 'warning')
+          const errors = findings.filter((finding) => !isWarning(finding))
+          if (errors.length > 0) throw new Error(formatFindings(check, context, errors))
         })
       }
     }

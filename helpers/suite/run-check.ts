@@ -1,13 +1,19 @@
 import type { HelmBinary } from '../helm/binaries.ts'
-import type { Cell, Check, CheckContext, CheckTarget, Finding } from '../checks/types.ts'
+import type { Cell, Check, CheckContext, CheckTarget, CompanionRender, CompanionRequest, Finding } from '../checks/types.ts'
 import type { ChartUnderTest } from '../render/chart.ts'
 import { renderChart } from '../render/render-chart.ts'
-import { coalesceValues } from '../render/values.ts'
+import { coalesceValues, mergeValues, type Values } from '../render/values.ts'
+import { sharedHelmBinaries } from './config.ts'
+
+/** Chart defaults coalesced with every values file of the cell, in order, as helm sees them. */
+export function effectiveValuesOf(chart: ChartUnderTest, cell: Pick<Cell, 'values' | 'layers'>): Values {
+  return coalesceValues(chart.defaults, mergeValues(cell.values, ...(cell.layers ?? [])))
+}
 
 /** Renders a cell (cached) and builds the context every check reads. */
 export async function buildCheckContext(chart: ChartUnderTest, cell: Cell, helm: HelmBinary): Promise<CheckContext> {
-  const render = await renderChart({ chart, helm, values: cell.values, kubeVersion: cell.kubeVersion })
-  return { chart, cell, helm, render, effectiveValues: coalesceValues(chart.defaults, cell.values) }
+  const render = await renderChart({ chart, helm, values: cell.values, layers: cell.layers, kubeVersion: cell.kubeVersion })
+  return { chart, cell, helm, render, effectiveValues: effectiveValuesOf(chart, cell) }
 }
 
 /** Whether a check has anything to say about a cell; by default, valid cells only. */
@@ -15,8 +21,31 @@ export function checkApplies(check: Check, target: CheckTarget): boolean {
   return check.appliesTo ? check.appliesTo(target) : !target.cell.rejection
 }
 
-/** Runs one check on a cell; an empty list means it passed or did not apply. */
+/** Runs one check on a cell, rendering its companion cells first; an empty list means it passed or did not apply. */
 export async function runCheck(check: Check, context: CheckContext): Promise<Finding[]> {
   if (!checkApplies(check, context)) return []
-  return check.run(context)
+
+  const requests = check.companions?.(context) ?? []
+  if (requests.length === 0) return check.run(context)
+  const companions = await Promise.all(requests.map((request) => renderCompanion(context, request)))
+  return check.run({ ...context, companions })
+}
+
+async function renderCompanion(context: CheckContext, request: CompanionRequest): Promise<CompanionRender> {
+  const helmMajor = request.helmMajor ?? context.cell.helmMajor
+  const cell: Cell = {
+    ...context.cell,
+    name: `${context.cell.name} → ${request.label}`,
+    values: request.values ?? context.cell.values,
+    layers: request.layers ?? (request.values ? undefined : context.cell.layers),
+    kubeVersion: request.kubeVersion ?? context.cell.kubeVersion,
+    helmMajor,
+  }
+  const effectiveValues = effectiveValuesOf(context.chart, cell)
+  const helm = helmMajor === context.helm.major ? context.helm : (await sharedHelmBinaries()).find((binary) => binary.major === helmMajor)
+  if (!helm) {
+    return { label: request.label, cell, helm, effectiveValues, render: { ok: false, kind: 'helm', message: `helm ${helmMajor} is not available in this run (HELM_BIN selects one helm)` } }
+  }
+  const render = await renderChart({ chart: context.chart, helm, values: cell.values, layers: cell.layers, kubeVersion: cell.kubeVersion })
+  return { label: request.label, cell, helm, render, effectiveValues }
 }
