@@ -40,9 +40,21 @@ export class MatrixError extends Error {
   override name = 'MatrixError'
 }
 
-/** Returns the short label of a values path: its last segment. */
-function axisLabel(path: string): string {
-  return path.split('.').pop() ?? path
+/**
+ * Returns the shortest trailing part of each values path that tells it apart
+ * from the other axes: `enabled` alone, but `sidecar.enabled` next to
+ * `provisioningPersistence.enabled`.
+ */
+export function axisLabels(paths: string[]): Map<string, string> {
+  const labels = new Map<string, string>()
+  for (const path of paths) {
+    const segments = path.split('.')
+    let take = 1
+    const suffix = (candidate: string, count: number) => candidate.split('.').slice(-count).join('.')
+    while (take < segments.length && paths.some((other) => other !== path && suffix(other, take) === suffix(path, take))) take++
+    labels.set(path, suffix(path, take))
+  }
+  return labels
 }
 
 export function formatAxisValue(value: AxisValue): string {
@@ -51,7 +63,7 @@ export function formatAxisValue(value: AxisValue): string {
   return JSON.stringify(value)
 }
 
-function choicesOf(axis: string, spec: MatrixAxes[string]): AxisChoice[] {
+function choicesOf(axis: string, spec: MatrixAxes[string], label: string): AxisChoice[] {
   if (axis === 'helm') {
     return (spec as HelmMajor[]).map((major) => ({ axis, label: `helm ${major}`, apply: (values) => values, helmMajor: major }))
   }
@@ -59,7 +71,7 @@ function choicesOf(axis: string, spec: MatrixAxes[string]): AxisChoice[] {
     return (spec as string[]).map((version) => ({ axis, label: `kube ${version}`, apply: (values) => values, kubeVersion: version }))
   }
   if (Array.isArray(spec)) {
-    return spec.map((value) => ({ axis, label: `${axisLabel(axis)}=${formatAxisValue(value)}`, apply: (values) => withPath(values, axis, value) }))
+    return spec.map((value) => ({ axis, label: `${label}=${formatAxisValue(value)}`, apply: (values) => withPath(values, axis, value) }))
   }
   if (spec && typeof spec === 'object') {
     return Object.entries(spec as Record<string, Record<string, AxisValue>>).map(([variant, settings]) => ({
@@ -90,9 +102,10 @@ export function expandMatrix(options: { base: Values; axes: MatrixAxes; mode: Ma
   const axes: MatrixAxes = { ...options.axes }
   axes.helm ??= options.defaultHelm
   axes.kube ??= [options.defaultKube]
+  const labels = axisLabels(Object.keys(axes).filter((axis) => Array.isArray(axes[axis]) && axis !== 'helm' && axis !== 'kube'))
   const dimensions = Object.entries(axes)
     .filter(([, spec]) => spec !== undefined)
-    .map(([axis, spec]) => choicesOf(axis, spec))
+    .map(([axis, spec]) => choicesOf(axis, spec, labels.get(axis) ?? axis))
     .filter((choices) => choices.length > 0)
 
   const fullSize = dimensions.reduce((size, choices) => size * choices.length, 1)

@@ -1,5 +1,6 @@
 import { kubeSchema, offByDefault, valuesSchema } from '../../helpers/checks/index.ts'
 import { defineRenderSuite } from '../../helpers/suite/render-suite.ts'
+import { STORAGE_MODES } from '../../helpers/suite/variants.ts'
 
 await defineRenderSuite({
   name: 'ociArtifacts off',
@@ -9,10 +10,7 @@ await defineRenderSuite({
       'empty map': { ociArtifacts: {} },
       null: { ociArtifacts: null },
     },
-    storage: {
-      file: {},
-      sql: { 'config.database.file': null, 'config.database.sql': { driver: 'postgres', host: 'db:5432' } },
-    },
+    storage: STORAGE_MODES,
     'sidecar.enabled': [false, true],
     helm: [3, 4],
     kube: ['1.30', '1.35'],

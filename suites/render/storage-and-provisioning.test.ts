@@ -1,5 +1,6 @@
 import { kubeSchema, pathMatching, pullPolicy, subPath, valuesSchema } from '../../helpers/checks/index.ts'
 import { defineRenderSuite } from '../../helpers/suite/render-suite.ts'
+import { STORAGE_MODES } from '../../helpers/suite/variants.ts'
 
 // The sidecar and provisioning persistence take the first provisioning
 // folder, so the artifact goes to a second one.
@@ -16,9 +17,8 @@ await defineRenderSuite({
   },
   axes: {
     storage: {
-      file: {},
+      ...STORAGE_MODES,
       'file+persistence': { 'persistence.enabled': true },
-      sql: { 'config.database.file': null, 'config.database.sql': { driver: 'postgres', host: 'db:5432' } },
     },
     'sidecar.enabled': [false, true],
     'provisioningPersistence.enabled': [false, true],
