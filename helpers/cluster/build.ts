@@ -19,6 +19,8 @@ interface Component {
   packages: string[];
   /** runc needs cgo for its nsenter C code; the rest build as static Go. */
   cgo: boolean;
+  /** Go build tags. */
+  tags?: string[];
 }
 
 const COMPONENTS: Record<string, Component> = {
@@ -32,7 +34,9 @@ const COMPONENTS: Record<string, Component> = {
     ],
     cgo: false,
   },
-  runc: { module: 'runc', version: VERSIONS.runc, packages: ['github.com/opencontainers/runc'], cgo: true },
+  // containerd puts a seccomp profile on every pod sandbox, which runc
+  // rejects unless it is built with seccomp support (libseccomp-dev).
+  runc: { module: 'runc', version: VERSIONS.runc, packages: ['github.com/opencontainers/runc'], cgo: true, tags: ['seccomp'] },
   etcd: { module: 'etcd', version: VERSIONS.etcd, packages: ['.'], cgo: false },
   cni: {
     module: 'cni',
@@ -93,10 +97,23 @@ export async function ensureBinaries(reporter: Reporter): Promise<Binaries> {
   };
 }
 
+/** Returns the components that have no cached build yet. */
+export async function listMissingComponents(): Promise<string[]> {
+  const missing: string[] = [];
+  for (const [name, component] of Object.entries(COMPONENTS)) {
+    if (!existsSync(path.join(await cachedDir(name, component), COMPLETE_MARKER))) missing.push(name);
+  }
+  return missing;
+}
+
+async function cachedDir(name: string, component: Component): Promise<string> {
+  const moduleDir = path.join(GO_MODULES_DIR, component.module);
+  return path.join(cacheRoot(), 'bin', `${name}-${component.version}-${await hashModule(moduleDir, component.tags ?? [])}`);
+}
+
 async function ensureComponent(name: string, component: Component, reporter: Reporter): Promise<string> {
   const moduleDir = path.join(GO_MODULES_DIR, component.module);
-  const key = `${name}-${component.version}-${await hashModule(moduleDir)}`;
-  const outDir = path.join(cacheRoot(), 'bin', key);
+  const outDir = await cachedDir(name, component);
   if (existsSync(path.join(outDir, COMPLETE_MARKER))) return outDir;
 
   const partialDir = `${outDir}.partial`;
@@ -113,7 +130,8 @@ async function ensureComponent(name: string, component: Component, reporter: Rep
 
   try {
     // -v prints one line per package as it is compiled, which counts progress.
-    await run('go', ['build', `-p=${jobs}`, '-v', ...BUILD_FLAGS, '-o', `${partialDir}/`, ...component.packages], {
+    const tags = component.tags ? [`-tags=${component.tags.join(',')}`] : [];
+    await run('go', ['build', `-p=${jobs}`, '-v', ...BUILD_FLAGS, ...tags, '-o', `${partialDir}/`, ...component.packages], {
       cwd: moduleDir,
       env: { ...process.env, CGO_ENABLED: component.cgo ? '1' : '0' },
       onStderr: (chunk) => (compiledPackages += chunk.split('\n').filter((line) => line.trim() !== '').length),
@@ -132,9 +150,9 @@ async function ensureComponent(name: string, component: Component, reporter: Rep
 }
 
 /** Hashes the module's go.mod, go.sum and Go sources, so an edit rebuilds. */
-async function hashModule(moduleDir: string): Promise<string> {
+async function hashModule(moduleDir: string, tags: string[]): Promise<string> {
   const hash = createHash('sha256');
-  hash.update(BUILD_FLAGS.join(' '));
+  hash.update([...BUILD_FLAGS, ...tags].join(' '));
   const names = (await readdir(moduleDir)).filter((file) => file === 'go.mod' || file === 'go.sum' || file.endsWith('.go')).sort();
   for (const file of names) {
     hash.update(file);

@@ -7,12 +7,12 @@ import { mkdir, readdir, readlink, rm, lstat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { coreApi, runSmokePod, waitForDefaultServiceAccount, waitForNodeReady } from './api-checks.js';
-import { ensureBinaries, type Binaries } from './build.js';
+import { ensureBinaries, listMissingComponents, type Binaries } from './build.js';
 import * as components from './components.js';
 import { allowPlainHttpRegistry, writeCniConfig, writeContainerdConfig, writeKubeletConfig } from './config.js';
 import { run } from './exec.js';
-import { checkHost, readIpForward, removeCgroups, removeIptablesRules, removeNetworkDevices, restoreIpForward, unmountAll } from './host.js';
-import { FIXED_HOST_PATHS, statePaths, VERSIONS, type StatePaths } from './layout.js';
+import { checkHost, createBridge, readIpForward, removeCgroups, removeIptablesRules, removeNetworkDevices, restoreIpForward, unmountAll } from './host.js';
+import { cacheRoot, FIXED_HOST_PATHS, statePaths, VERSIONS, type StatePaths } from './layout.js';
 import { importPauseImage } from './pause-image.js';
 import { createPki } from './pki.js';
 import { isDaemonRunning, startDaemon, stopAllDaemons, stopProcessesUnder, tailLog } from './processes.js';
@@ -55,7 +55,8 @@ export async function startCluster(options: { reporter?: Reporter; keepOnFailure
     await reporter.step('tear down the previous cluster', () => stopCluster({ reporter: silentReporter(reporter) }));
   }
 
-  await reporter.step('check the host', () => checkHost({ needsGo: true }));
+  const missing = await listMissingComponents();
+  await reporter.step('check the host', () => checkHost({ needsGo: missing.length > 0 }));
   const binaries = await reporter.step('build or reuse binaries', () => ensureBinaries(reporter));
 
   const record: ClusterRecord = {
@@ -102,6 +103,7 @@ async function bringUp(paths: StatePaths, binaries: Binaries, reporter: Reporter
   await reporter.step('start kube-controller-manager', () => startAndWait(paths, components.controllerManager(paths, binaries)));
   await reporter.step('start kube-scheduler', () => startAndWait(paths, components.scheduler(paths, binaries)));
   await reporter.step('start kubelet', async () => {
+    await createBridge();
     await mkdir(paths.kubeletRoot, { recursive: true });
     await writeKubeletConfig(paths);
     await startAndWait(paths, components.kubelet(paths, binaries));
@@ -171,9 +173,10 @@ export async function stopCluster(options: { reporter?: Reporter; keepLogs?: boo
 
   await reporter.step('stop kubelet', () => stopAllDaemons(paths, ['kubelet']));
   await reporter.step('delete containers', () => deleteContainers(paths, record?.binaries));
-  await reporter.step('stop containerd shims', async () => {
-    if (record?.binaries) await stopProcessesUnder(path.dirname(record.binaries.containerd));
-  });
+  // Shims detach from containerd, so they are found by their executable.
+  // Any shim built by this helper belongs to this cluster, because the
+  // fixed ports allow only one cluster on a host.
+  await reporter.step('stop containerd shims', () => stopProcessesUnder(path.join(cacheRoot(), 'bin')));
   await reporter.step('stop daemons', () => stopAllDaemons(paths, components.STOP_ORDER));
   await reporter.step('unmount', async () => {
     await unmountAll(paths.root);
@@ -190,15 +193,24 @@ export async function stopCluster(options: { reporter?: Reporter; keepLogs?: boo
 }
 
 async function deleteContainers(paths: StatePaths, binaries: Binaries | undefined): Promise<void> {
-  if (!binaries || !existsSync(paths.runcRoot)) return;
+  const runc = binaries?.runc ?? (await findCachedRunc());
+  if (!runc || !existsSync(paths.runcRoot)) return;
   // runc keeps one root per containerd namespace, such as k8s.io.
   for (const namespace of await readdir(paths.runcRoot)) {
     const root = path.join(paths.runcRoot, namespace);
-    const listing = await run(binaries.runc, ['--root', root, 'list', '--quiet'], { allowFailure: true });
+    const listing = await run(runc, ['--root', root, 'list', '--quiet'], { allowFailure: true });
     for (const id of listing.stdout.split('\n').filter(Boolean)) {
-      await run(binaries.runc, ['--root', root, 'delete', '--force', id], { allowFailure: true });
+      await run(runc, ['--root', root, 'delete', '--force', id], { allowFailure: true });
     }
   }
+}
+
+/** Finds a cached runc when the cluster record is missing, as after a crash during its first write. */
+async function findCachedRunc(): Promise<string | undefined> {
+  const binDir = path.join(cacheRoot(), 'bin');
+  const dirs = existsSync(binDir) ? await readdir(binDir) : [];
+  const dir = dirs.find((name) => name.startsWith('runc-') && !name.endsWith('.partial'));
+  return dir ? path.join(binDir, dir, 'runc') : undefined;
 }
 
 /** Removes the fixed host paths that did not exist before `up`, and container log links into the state folder. */

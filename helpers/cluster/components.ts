@@ -4,7 +4,7 @@
 import path from 'node:path';
 
 import type { Binaries } from './build.js';
-import { HOST_IP, NETWORK, NODE_NAME, PORTS, type StatePaths } from './layout.js';
+import { HOST_IP, NETWORK, NODE_IP, NODE_NAME, PORTS, type StatePaths } from './layout.js';
 import { kubeconfigPath } from './pki.js';
 import { probe } from './probes.js';
 
@@ -70,6 +70,9 @@ export function apiserver(paths: StatePaths, binaries: Binaries): Component {
       // The endpoints of the "kubernetes" Service may not be a loopback
       // address, and nothing here needs that Service to route.
       '--endpoint-reconciler-type=none',
+      // The node's hostname resolves nowhere, so the API server dials the
+      // kubelet at the node IP on the pod bridge.
+      '--kubelet-preferred-address-types=InternalIP',
       '--profiling=false',
     ],
     readyUrl: `https://${HOST_IP}:${PORTS.apiserver}/readyz`,
@@ -146,7 +149,7 @@ export function kubelet(paths: StatePaths, binaries: Binaries): Component {
       `--config=${paths.kubeletConfig}`,
       `--kubeconfig=${kubeconfigPath(paths, 'kubelet')}`,
       `--hostname-override=${NODE_NAME}`,
-      `--node-ip=${HOST_IP}`,
+      `--node-ip=${NODE_IP}`,
       `--root-dir=${paths.kubeletRoot}`,
     ],
     readyUrl: `http://${HOST_IP}:${PORTS.kubeletHealthz}/healthz`,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 
 import type { Binaries } from './build.js';
-import { HOST_IP, NETWORK, PAUSE_IMAGE, PORTS, type StatePaths } from './layout.js';
+import { HOST_IP, NETWORK, NODE_IP, PAUSE_IMAGE, PORTS, type StatePaths } from './layout.js';
 
 /**
  * Writes containerd's version 3 config. The shim's runc state, network
@@ -33,6 +33,10 @@ state = ${quote(paths.containerdState)}
 
 [plugins.'io.containerd.cri.v1.runtime']
   netns_mounts_under_state_dir = true
+  # Without CAP_SYS_RESOURCE, as in some VMs, runc cannot lower a
+  # container's oom_score_adj below containerd's own, and the kubelet asks
+  # for -998 on every pod sandbox. This clamps the value instead.
+  restrict_oom_score_adj = true
 
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = [${quote(binaries.cniDir)}]
@@ -107,7 +111,7 @@ export async function writeKubeletConfig(paths: StatePaths): Promise<void> {
   const config = {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
-    address: HOST_IP,
+    address: NODE_IP,
     port: PORTS.kubelet,
     healthzBindAddress: HOST_IP,
     healthzPort: PORTS.kubeletHealthz,
@@ -124,6 +128,9 @@ export async function writeKubeletConfig(paths: StatePaths): Promise<void> {
     cgroupDriver: 'cgroupfs',
     failCgroupV1: false,
     failSwapOn: false,
+    // The kubelet lowers its own score to -999 by default, which fails
+    // without CAP_SYS_RESOURCE and only logs an error.
+    oomScoreAdj: 0,
     podLogsDirectory: paths.podLogs,
     volumePluginDir: paths.volumePlugins,
     staticPodPath: '',

@@ -44,6 +44,9 @@ export function run(command: string, args: readonly string[], options: RunOption
       const output = (stderr.trim() || stdout.trim()).slice(-ERROR_OUTPUT_CHARS);
       reject(new Error(`${[command, ...args].join(' ')} ${status}${output ? `:\n${output}` : ''}`));
     });
+    // A command that exits without reading its input closes the pipe early;
+    // its exit status, not the broken pipe, is the result.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 import { isOnPath, run } from './exec.js';
-import { HOST_IP, NETWORK, PORTS } from './layout.js';
+import { HOST_IP, NETWORK, NODE_IP, PORTS } from './layout.js';
 
 const REQUIRED_COMMANDS = ['openssl', 'iptables', 'ip', 'mount', 'umount', 'tar'];
 const REQUIRED_CGROUP_V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'pids'];
@@ -16,7 +16,7 @@ const REQUIRED_CGROUP_V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'd
 /**
  * Collects every unmet host requirement and throws them together, each with
  * what is needed and what was found. `needsGo` is false when all binaries
- * are cached already.
+ * are cached already, so that neither Go nor the C headers are required.
  */
 export async function checkHost(options: { needsGo: boolean }): Promise<void> {
   const problems: string[] = [];
@@ -32,11 +32,17 @@ export async function checkHost(options: { needsGo: boolean }): Promise<void> {
     }
   }
 
+  const seccompFound = options.needsGo && (await isOnPath('pkg-config')) && (await run('pkg-config', ['--exists', 'libseccomp'], { allowFailure: true })).exitCode === 0;
+  if (options.needsGo && !seccompFound) {
+    problems.push('building runc with seccomp support needs the libseccomp headers; pkg-config finds no libseccomp (apt-get install libseccomp-dev pkg-config)');
+  }
+
   const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
   if (!/\boverlay\b/.test(filesystems)) problems.push('containerd\'s overlayfs snapshotter needs the overlay filesystem; /proc/filesystems does not list it (try modprobe overlay)');
 
   problems.push(...(await checkCgroups()));
   problems.push(...(await checkPortsFree()));
+  problems.push(...(await checkPodSubnetFree()));
 
   if (problems.length > 0) {
     throw new Error(`this host cannot run the cluster:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
@@ -67,6 +73,28 @@ async function checkPortsFree(): Promise<string[]> {
     if (!free) problems.push(`port ${HOST_IP}:${port} for ${component} is already in use; stop what listens there (ss -ltnp 'sport = :${port}')`);
   }
   return problems;
+}
+
+async function checkPodSubnetFree(): Promise<string[]> {
+  const prefix = NETWORK.podSubnet.split('.').slice(0, 3).join('.');
+  const addresses = await run('ip', ['-o', '-4', 'addr', 'show'], { allowFailure: true });
+  const clash = addresses.stdout.split('\n').find((line) => line.includes(` ${prefix}.`) && !line.includes(` ${NETWORK.bridge} `));
+  if (!clash) return [];
+  return [`the pod subnet ${NETWORK.podSubnet} is already used on this host (${clash.trim().replace(/\s+/g, ' ')}); the cluster cannot share it`];
+}
+
+/**
+ * Creates the pod bridge with the node IP before the kubelet starts, because
+ * the kubelet requires its node IP on a local interface. The CNI bridge
+ * plugin later reuses this bridge.
+ */
+export async function createBridge(): Promise<void> {
+  const exists = (await run('ip', ['link', 'show', NETWORK.bridge], { allowFailure: true })).exitCode === 0;
+  if (!exists) await run('ip', ['link', 'add', NETWORK.bridge, 'type', 'bridge']);
+  const prefixLength = NETWORK.podSubnet.split('/')[1];
+  const addresses = await run('ip', ['-o', '-4', 'addr', 'show', 'dev', NETWORK.bridge]);
+  if (!addresses.stdout.includes(` ${NODE_IP}/`)) await run('ip', ['addr', 'add', `${NODE_IP}/${prefixLength}`, 'dev', NETWORK.bridge]);
+  await run('ip', ['link', 'set', NETWORK.bridge, 'up']);
 }
 
 /** Returns the mount points at or below `dir`, deepest first. */
@@ -153,8 +181,8 @@ function splitRule(rule: string): string[] {
 
 /**
  * Removes the kubelet's kubepods cgroups in every cgroup v1 hierarchy (or
- * the unified one), deepest first. It succeeds only once no process is
- * left in them.
+ * the unified one), deepest first. A container process that outlived its
+ * shim is killed first, because a cgroup with a process cannot be removed.
  */
 export async function removeCgroups(): Promise<number> {
   const roots = cgroupVersion() === 'v2' ? ['/sys/fs/cgroup'] : (await readdir('/sys/fs/cgroup')).map((name) => path.join('/sys/fs/cgroup', name));
@@ -174,9 +202,23 @@ async function removeCgroupTree(dir: string): Promise<number> {
   for (const entry of entries) {
     if (entry.isDirectory()) removed += await removeCgroupTree(path.join(dir, entry.name));
   }
+
+  const pids = (await readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // The process exited between the read and the kill.
+    }
+  }
+  if (pids.length > 0) await new Promise((resolve) => setTimeout(resolve, CGROUP_EMPTY_DELAY_MS));
+
   await rmdir(dir).then(() => (removed += 1)).catch(() => undefined);
   return removed;
 }
+
+// A killed process leaves its cgroup within milliseconds; this leaves room.
+const CGROUP_EMPTY_DELAY_MS = 200;
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 

@@ -98,7 +98,10 @@ export const PORTS = {
 
 /**
  * Pod and service ranges. The pod range is the bridge's subnet, so the only
- * non-loopback addresses the cluster uses are on its own bridge.
+ * non-loopback addresses the cluster uses are on its own bridge. The
+ * bridge's gateway address is also the node address, because the kubelet
+ * rejects a loopback node IP and reports no node address at all then,
+ * which breaks exec and logs.
  */
 export const NETWORK = {
   bridge: 'cni0',
@@ -111,3 +114,6 @@ export const NETWORK = {
 
 /** Name under which the locally built sandbox image is imported into containerd. */
 export const PAUSE_IMAGE = 'localhost/perses-oci-conformance/pause:1';
+
+/** The node's InternalIP, where the API server reaches the kubelet: the pod bridge's gateway. */
+export const NODE_IP = NETWORK.podGateway;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 
 import { run } from './exec.js';
-import { HOST_IP, NETWORK, NODE_NAME, PORTS, type StatePaths } from './layout.js';
+import { HOST_IP, NETWORK, NODE_IP, NODE_NAME, PORTS, type StatePaths } from './layout.js';
 
 const VALIDITY_DAYS = '30';
 
@@ -36,7 +36,7 @@ const CERTIFICATES: CertificateRequest[] = [
       'DNS:kubernetes.default.svc.cluster.local',
     ],
   },
-  { name: 'kubelet-serving', commonName: NODE_NAME, usage: 'server', altNames: [`IP:${HOST_IP}`, `DNS:${NODE_NAME}`] },
+  { name: 'kubelet-serving', commonName: NODE_NAME, usage: 'server', altNames: [`IP:${NODE_IP}`, `IP:${HOST_IP}`, `DNS:${NODE_NAME}`] },
   { name: 'admin', commonName: 'conformance-admin', organization: 'system:masters', usage: 'client' },
   { name: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', organization: 'system:masters', usage: 'client' },
   { name: 'controller-manager', commonName: 'system:kube-controller-manager', usage: 'client' },
