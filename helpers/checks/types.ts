@@ -91,7 +91,7 @@ export function isWarning(finding: Finding): boolean {
 
 /** Formats findings the way a failing test shows them. */
 export function formatFindings(check: Check, context: CheckContext, findings: Finding[]): string {
-  const verdict = findings.every(isWarning) ? 'warns' : 'failed'
+  const verdict = findings.length > 0 && findings.every(isWarning) ? 'warns' : 'failed'
   const header = `${check.id} ${verdict} on chart ${context.chart.label}, cell ${context.cell.name} (helm ${context.helm.version}, kube ${context.cell.kubeVersion}):`
   const lines = findings.map((finding) => {
     const where = [finding.object, finding.path].filter(Boolean).join(': ')
