@@ -97,6 +97,21 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
     }
   }
 
+  for (const layered of suite.layered ?? []) {
+    for (const helmMajor of helmMajors) {
+      const kubeVersion = layered.kube ?? firstKube
+      const [first, ...rest] = layered.layers
+      cells.push({
+        suite: suite.name,
+        name: `layered ${layered.name} · helm ${helmMajor} · kube ${kubeVersion}`,
+        values: mergeValues(base, first),
+        layers: rest,
+        helmMajor,
+        kubeVersion,
+      })
+    }
+  }
+
   const unknown = unknownAxes(chart, suite.axes)
   const title = mode === 'pairwise' ? `${suite.name} (pairwise: ${expansion.cells.length} of ${expansion.fullSize} cells)` : suite.name
 
