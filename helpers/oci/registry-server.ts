@@ -132,7 +132,8 @@ async function findRegistryBinary(): Promise<string> {
   );
 }
 
-async function findFreePort(): Promise<number> {
+/** Returns a free TCP port on 127.0.0.1. */
+export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -166,7 +167,8 @@ async function waitForReady(url: string, child: ChildProcess, output: string[]):
   throw new Error(`docker-registry did not answer ${url} within ${READY_TIMEOUT_MS} ms (last: ${lastSeen}); its output:\n${output.join('')}`);
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+/** Sends SIGTERM, then SIGKILL after STOP_TIMEOUT_MS, and waits for the exit. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
