@@ -66,9 +66,12 @@ function podTemplateOf(workload: Workload): unknown {
 /** Returns the rendered pull policy the kubelet applies: the explicit one, else the Kubernetes default for the tag. */
 export function effectivePullPolicy(reference: string, pullPolicy: unknown): { policy: string; defaulted: boolean } {
   if (typeof pullPolicy === 'string' && pullPolicy !== '') return { policy: pullPolicy, defaulted: false }
-  const lastSlash = reference.lastIndexOf('/')
-  const tag = reference.includes('@') ? undefined : reference.slice(lastSlash + 1).split(':')[1]
-  return { policy: tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent', defaulted: true }
+  // As Kubernetes parses image names: no tag and no digest means the tag latest.
+  // NOTE: the image volume API documents only the :latest case; the no-tag
+  // case follows the container image rule, which the reference field copies.
+  const [name = '', digest] = reference.split('@')
+  const tag = name.slice(name.lastIndexOf('/') + 1).split(':')[1] ?? (digest === undefined ? 'latest' : undefined)
+  return { policy: tag === 'latest' ? 'Always' : 'IfNotPresent', defaulted: true }
 }
 
 function referenceFindings(context: CheckContext): Finding[] {
