@@ -65,7 +65,11 @@ export interface PullFailure {
   pod: string;
   /** Container waiting reason, e.g. ErrImageNeverPull. */
   reason: string;
-  /** The kubelet's message for it: the latest Warning event, else the waiting message. */
+  /**
+   * The kubelet's message for it: the latest Warning event that names one of
+   * the pod's images, such as 'Failed to pull image "…": … not found', else
+   * the latest Warning event, else the waiting message.
+   */
   message: string;
 }
 
@@ -138,14 +142,24 @@ function describePod(pod: V1Pod): string {
   return `${pod.metadata?.name} ${pod.status?.phase ?? 'Unknown'}${waiting.length > 0 ? ` (${waiting.join(', ')})` : ''}`;
 }
 
-/** Returns the newest Warning event of a pod as "Reason: message", or an empty string. */
+/**
+ * Returns the newest Warning event of a pod as "Reason: message", or an
+ * empty string. Events that name one of the pod's image references come
+ * first, because the kubelet follows each pull failure with a second,
+ * generic event ("Error: ErrImagePull") that names no image.
+ */
 async function lastWarning(core: CoreV1Api, pod: V1Pod): Promise<string> {
   const namespace = pod.metadata?.namespace ?? '';
   const events = await core
     .listNamespacedEvent({ namespace, fieldSelector: `involvedObject.uid=${pod.metadata?.uid},type=Warning` })
     .catch(() => undefined);
   const sorted = (events?.items ?? []).sort((a, b) => timeOf(a) - timeOf(b));
-  const event = sorted.at(-1);
+  const references = [
+    ...(pod.spec?.volumes ?? []).map((volume) => volume.image?.reference),
+    ...(pod.spec?.containers ?? []).map((container) => container.image),
+  ].filter((reference): reference is string => Boolean(reference));
+  const namingImage = sorted.filter((event) => references.some((reference) => event.message?.includes(reference)));
+  const event = namingImage.at(-1) ?? sorted.at(-1);
   return event ? `${event.reason}: ${event.message}` : '';
 }
 

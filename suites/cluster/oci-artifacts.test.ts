@@ -140,7 +140,7 @@ describe.skipIf(!kubeconfig).sequential(suiteName, () => {
     const failure = await waitForPullFailure(core, selectorOf(release), ['ErrImageNeverPull']);
 
     expect(failure.reason).toBe('ErrImageNeverPull');
-    expect(failure.message).toContain('never-pulled');
+    expect(failure.message).toContain(`"${artifactReference('never-pulled')}" is not present with pull policy of Never`);
   });
 
   it('missing reference: the pull fails with ErrImagePull', async () => {
@@ -150,6 +150,6 @@ describe.skipIf(!kubeconfig).sequential(suiteName, () => {
     const failure = await waitForPullFailure(core, selectorOf(release), ['ErrImagePull', 'ImagePullBackOff']);
 
     expect(['ErrImagePull', 'ImagePullBackOff']).toContain(failure.reason);
-    expect(failure.message).toContain('does-not-exist');
+    expect(failure.message).toContain(`Failed to pull image "${artifactReference('does-not-exist')}"`);
   });
 });
