@@ -84,7 +84,7 @@ export function renderChart(request: RenderRequest): Promise<RenderResult> {
   const pending = inFlight.get(key)
   if (pending) return pending
 
-  const result = limiter.run(() => renderCached(key, request))
+  const result = renderCached(key, request)
   inFlight.set(key, result)
   return result
 }
@@ -105,7 +105,9 @@ async function renderCached(key: string, request: RenderRequest): Promise<Render
     return parseRender(raw)
   }
 
-  const raw = await runHelmTemplate(request)
+  // Only helm holds a slot: reading the cache and parsing helm's output run
+  // on this thread, and holding a slot through them would idle a core.
+  const raw = await limiter.run(() => runHelmTemplate(request))
   if (cached && raw.exitCode !== null) {
     await mkdir(path.dirname(cached), { recursive: true })
     const partial = `${cached}.${process.pid}.partial`
