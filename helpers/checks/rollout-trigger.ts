@@ -1,4 +1,4 @@
-import { findWorkloads, type Workload } from '../manifest/workloads.ts'
+import { findPersesContainer, findWorkloads, type Workload } from '../manifest/workloads.ts'
 import { getPath, withPath, type Values } from '../render/values.ts'
 import { compareKubeVersions } from './kube-version-gating.ts'
 import { locateOciMounts } from './oci-mount.ts'
@@ -56,6 +56,14 @@ function changedValues(target: CheckTarget, change: StartupChange): Values | und
   const next = change.change(getPath(target.effectiveValues, change.path), target)
   if (next === undefined) return undefined
   return withPath(target.cell.values, change.path, next)
+}
+
+/**
+ * Returns the workloads that run Perses and keep running. Helm hooks, such
+ * as a `helm test` pod, run once per release command, so no rollout applies.
+ */
+function persesWorkloads(documents: Parameters<typeof findWorkloads>[0]): Workload[] {
+  return findWorkloads(documents).filter((workload) => findPersesContainer(workload) && workload.object.metadata?.annotations?.['helm.sh/hook'] === undefined)
 }
 
 function podTemplateOf(workload: Workload): unknown {
@@ -121,13 +129,13 @@ export const rolloutTrigger: Check = {
   run(context: CheckContext): Finding[] {
     if (!context.render.ok) return renderFailureFinding(context)
     const findings: Finding[] = []
-    const baseWorkloads = findWorkloads(context.render.documents)
+    const baseWorkloads = persesWorkloads(context.render.documents)
 
     for (const companion of context.companions ?? []) {
       // A change the chart rejects cannot leave pods stale, so it has nothing to compare.
       if (!companion.render.ok) continue
       const change = STARTUP_CHANGES.find((candidate) => candidate.label === companion.label)!
-      const changedWorkloads = findWorkloads(companion.render.documents)
+      const changedWorkloads = persesWorkloads(companion.render.documents)
       for (const workload of baseWorkloads) {
         const counterpart = changedWorkloads.find((candidate) => candidate.ref === workload.ref)
         if (!counterpart) continue

@@ -18,23 +18,23 @@ function uncoveredPairs(sizes: number[], rows: number[][]): string[] {
 
 const product = (sizes: number[]) => sizes.reduce((total, size) => total * size, 1)
 
-const CASES: number[][] = [
-  [2, 2, 2],
-  [3, 3, 3, 3],
-  [4, 3, 2, 2],
-  [2, 6, 3, 2, 2],
-  [5, 5, 4, 3, 2, 2],
-  [10, 2, 2, 2, 2, 2, 2],
+const CASES: Array<{ sizes: number[] }> = [
+  { sizes: [2, 2, 2] },
+  { sizes: [3, 3, 3, 3] },
+  { sizes: [4, 3, 2, 2] },
+  { sizes: [2, 6, 3, 2, 2] },
+  { sizes: [5, 5, 4, 3, 2, 2] },
+  { sizes: [10, 2, 2, 2, 2, 2, 2] },
 ]
 
 describe('pairwiseRows', () => {
-  test.each(CASES)('covers every pair of sizes %j', (...sizes: number[]) => {
+  test.each(CASES)('covers every pair of sizes $sizes', ({ sizes }) => {
     const rows = pairwiseRows(sizes)
 
     expect(uncoveredPairs(sizes, rows)).toEqual([])
   })
 
-  test.each(CASES)('is smaller than the product for sizes %j', (...sizes: number[]) => {
+  test.each(CASES)('is smaller than the product for sizes $sizes', ({ sizes }) => {
     const rows = pairwiseRows(sizes)
 
     expect(rows.length).toBeLessThan(product(sizes))
@@ -43,7 +43,7 @@ describe('pairwiseRows', () => {
     expect(rows.length).toBeGreaterThanOrEqual(largest! * second!)
   })
 
-  test.each(CASES)('keeps every value in range for sizes %j', (...sizes: number[]) => {
+  test.each(CASES)('keeps every value in range for sizes $sizes', ({ sizes }) => {
     const rows = pairwiseRows(sizes)
 
     for (const row of rows) {
