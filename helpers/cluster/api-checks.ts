@@ -24,14 +24,14 @@ export async function waitForNodeReady(core: CoreV1Api, timeoutMs: number): Prom
       if (ready) last = `Ready=${ready.status}: ${ready.message ?? ready.reason ?? ''}`;
       return ready?.status === 'True';
     },
-    { what: `node/${NODE_NAME} to become Ready`, timeoutMs, describeLast: () => last },
+    { condition: `node/${NODE_NAME} to become Ready`, timeoutMs, describeLast: () => last },
   );
 }
 
 /** Waits for the service account that the controller manager creates in each namespace. */
 export async function waitForDefaultServiceAccount(core: CoreV1Api, timeoutMs: number): Promise<void> {
   await waitFor(async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).catch(() => undefined)) !== undefined, {
-    what: 'serviceaccount/default/default, which the controller manager creates',
+    condition: 'serviceaccount/default/default, which the controller manager creates',
     timeoutMs,
   });
 }
@@ -45,7 +45,7 @@ export async function runSmokePod(core: CoreV1Api, timeoutMs: number): Promise<s
   const namespace = 'default';
   await core.deleteNamespacedPod({ name: SMOKE_POD, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
   await waitFor(async () => (await core.readNamespacedPod({ name: SMOKE_POD, namespace }).catch(() => undefined)) === undefined, {
-    what: `pod/${namespace}/${SMOKE_POD} from an earlier run to be deleted`,
+    condition: `pod/${namespace}/${SMOKE_POD} from an earlier run to be deleted`,
     timeoutMs,
   });
 
@@ -72,7 +72,7 @@ export async function runSmokePod(core: CoreV1Api, timeoutMs: number): Promise<s
         last += await lastEvent(core, namespace);
         return false;
       },
-      { what: `pod/${namespace}/${SMOKE_POD} to run on the pod network`, timeoutMs, describeLast: () => last },
+      { condition: `pod/${namespace}/${SMOKE_POD} to run on the pod network`, timeoutMs, describeLast: () => last },
     );
   } finally {
     await core.deleteNamespacedPod({ name: SMOKE_POD, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);

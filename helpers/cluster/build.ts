@@ -12,7 +12,7 @@ import { cacheRoot, GO_MODULES_DIR, VERSIONS } from './layout.js';
 import { formatDuration, type Reporter } from './report.js';
 
 interface Component {
-  /** Folder under cluster/go that holds the module. */
+  /** Folder under cluster/go that contains the module. */
   module: string;
   version: string;
   /** Packages to build; each yields a binary named after its last path element. */
@@ -52,7 +52,7 @@ const COMPONENTS: Record<string, Component> = {
     cgo: false,
   },
   pause: { module: 'pause', version: 'v1', packages: ['.'], cgo: false },
-  // Last, because it takes by far the longest: a broken toolchain shows up sooner.
+  // Built last because it takes by far the longest, so a broken toolchain shows up sooner.
   // Without the release version stamped in, the API server reports
   // v0.0.0-master, which Helm's semverCompare rejects as invalid.
   kube: { module: 'kube', version: VERSIONS.kubernetes, packages: ['.'], cgo: false, linkerVariables: kubernetesVersionVariables() },
@@ -82,15 +82,15 @@ function kubernetesVersionVariables(): string[] {
 const COMPLETE_MARKER = '.complete';
 const BUILD_FLAGS = ['-trimpath'];
 const LINKER_FLAGS = ['-s', '-w'];
-// Two parallel compile jobs by default: the build machines have two cores
-// that other work shares. CLUSTER_BUILD_JOBS raises it.
+// Two parallel compile jobs by default, so that a build leaves room for
+// other work on a small shared machine. CLUSTER_BUILD_JOBS changes it.
 const DEFAULT_BUILD_JOBS = 2;
 const PROGRESS_INTERVAL_MS = 30_000;
 
 /**
- * Builds every missing binary and returns where they are. A cached build
- * is reused when its version and module files are unchanged; a partial
- * build from an interrupted run is thrown away and redone.
+ * Builds every missing binary and returns their paths. A cached build is
+ * reused when its version and module files are unchanged. A partial build
+ * from an interrupted run is thrown away and redone.
  */
 export async function ensureBinaries(reporter: Reporter): Promise<Binaries> {
   const dirs: Record<string, string> = {};

@@ -136,7 +136,7 @@ async function startAndWait(paths: StatePaths, component: components.Component, 
         if (!(await isDaemonRunning(paths, component.name))) throw new Error(`${component.name} exited right after its start`);
         return check();
       },
-      { what: `${component.name} to become ready (${component.readyUrl || 'its API socket'})`, timeoutMs: readyTimeoutMs('daemon'), describeLast: () => last },
+      { condition: `${component.name} to become ready (${component.readyUrl || 'its API socket'})`, timeoutMs: readyTimeoutMs('daemon'), describeLast: () => last },
     ),
   );
 }

@@ -13,7 +13,7 @@ export interface Component {
   executable: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
-  /** URL whose 2xx answer means the component is ready. */
+  /** URL that returns a 2xx status once the component is ready. */
   readyUrl: string;
   /** Whether the ready URL's serving certificate is signed by the cluster CA. */
   verifyServer: boolean;

@@ -104,8 +104,8 @@ export async function writeCniConfig(paths: StatePaths): Promise<void> {
 
 /**
  * Writes the kubelet config. `failCgroupV1: false` lets Kubernetes 1.35 and
- * later start on a cgroup v1 host; eviction thresholds are low so that a
- * busy build disk does not taint the only node.
+ * later start on a cgroup v1 host. The eviction thresholds are low so that
+ * a busy build disk does not taint the only node.
  */
 export async function writeKubeletConfig(paths: StatePaths): Promise<void> {
   const config = {

@@ -35,7 +35,7 @@ export function cacheRoot(): string {
 }
 
 /**
- * The one folder that holds all cluster state: certificates, etcd data,
+ * The one folder that contains all cluster state: certificates, etcd data,
  * containerd and kubelet roots, logs and process ids. CLUSTER_STATE_DIR
  * overrides it. It sits on a real disk, not tmpfs, because overlayfs
  * snapshots and image layers are written there.

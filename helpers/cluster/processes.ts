@@ -93,7 +93,7 @@ export async function stopProcessesUnder(dir: string): Promise<number> {
 async function stopProcess(record: PidRecord): Promise<void> {
   signal(record.pid, 'SIGTERM');
   const exited = await waitFor(async () => (await executableOf(record.pid)) !== record.executable, {
-    what: `process ${record.pid} (${path.basename(record.executable)}) to exit`,
+    condition: `process ${record.pid} (${path.basename(record.executable)}) to exit`,
     timeoutMs: STOP_GRACE_MS,
     intervalMs: 100,
     throwOnTimeout: false,

@@ -1,14 +1,13 @@
-// A stand-in for the Perses server image: no Perses image can be pulled on
-// a machine without registry access beyond its package mirrors, and the
-// live suites only need a container that keeps running and can list the
-// files mounted into it.
+// A stand-in for the Perses server image. No Perses image can be pulled on
+// a machine that reaches only package registries. The live suites need
+// just a container that keeps running and can list its mounted files.
 
 import { readFile } from 'node:fs/promises';
 
 import { buildImage } from '../oci/build.js';
 import type { BuiltImage } from '../oci/image.js';
 
-/** Where Debian's busybox-static package installs its binary. */
+/** Path of the binary that Debian's busybox-static package installs. */
 export const BUSYBOX_PATH = '/bin/busybox';
 const APPLETS = ['sh', 'sleep', 'find', 'ls', 'cat', 'sort'];
 

@@ -1,13 +1,13 @@
 // The one polling helper of the cluster code.
 
 export interface WaitOptions {
-  /** What is awaited, as it reads after "waiting for". */
-  what: string;
+  /** Awaited condition, worded to follow "waiting for". */
+  condition: string;
   timeoutMs: number;
   intervalMs?: number;
   /** Resolve with false on timeout instead of throwing. */
   throwOnTimeout?: boolean;
-  /** Called with each failed check's result, for the timeout message. */
+  /** Describes the last state seen, for the timeout message. */
   describeLast?: () => string;
 }
 
@@ -32,5 +32,5 @@ export async function waitFor(check: () => Promise<boolean>, options: WaitOption
 
   if (options.throwOnTimeout === false) return false;
   const last = options.describeLast?.();
-  throw new Error(`timed out after ${options.timeoutMs / 1000}s waiting for ${options.what}${last ? `; last seen: ${last}` : ''}`);
+  throw new Error(`timed out after ${options.timeoutMs / 1000}s waiting for ${options.condition}${last ? `; last seen: ${last}` : ''}`);
 }

@@ -56,7 +56,7 @@ export async function waitForRunningPod(core: CoreV1Api, selector: PodSelector, 
       if (ready) found = pod;
       return ready;
     },
-    { what: `one running pod matching ${selector.labelSelector} in namespace ${selector.namespace}`, timeoutMs, describeLast: () => last },
+    { condition: `one running pod matching ${selector.labelSelector} in namespace ${selector.namespace}`, timeoutMs, describeLast: () => last },
   );
   return found as V1Pod;
 }
@@ -97,7 +97,7 @@ export async function waitForPullFailure(core: CoreV1Api, selector: PodSelector,
       }
       return false;
     },
-    { what: `a pod matching ${selector.labelSelector} to wait with ${reasons.join(' or ')}`, timeoutMs, describeLast: () => last },
+    { condition: `a pod matching ${selector.labelSelector} to wait with ${reasons.join(' or ')}`, timeoutMs, describeLast: () => last },
   );
   return failure as PullFailure;
 }

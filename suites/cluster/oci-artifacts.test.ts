@@ -64,7 +64,7 @@ async function pushArtifact(client: RegistryClient, tag: keyof typeof ARTIFACT_F
   await client.pushImage(image, { repository: 'perses-manifests', tag });
 }
 
-/** Lists the files the Perses container sees under the mount path, relative to it and sorted. */
+/** Lists the files under the mount path inside the Perses container, relative to it and sorted. */
 async function mountedFiles(podName: string): Promise<string[]> {
   const { stdout } = await execInPod(kubeConfigFrom(target.kubeconfig), { namespace: NAMESPACE, pod: podName, container: 'perses' }, ['find', MOUNT_PATH, '-type', 'f']);
   return stdout
