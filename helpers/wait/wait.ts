@@ -90,7 +90,7 @@ export async function waitUntil<T>(check: () => Promise<T | { pending: string }>
         result = outcome;
         return true;
       },
-      { what: options.what, timeoutMs, intervalMs: options.intervalMs ?? DEFAULT_POLL_INTERVAL_MS, describeLast: () => last },
+      { condition: options.what, timeoutMs, intervalMs: options.intervalMs ?? DEFAULT_POLL_INTERVAL_MS, describeLast: () => last },
     );
   } catch (error) {
     if (error instanceof UnrecoverableStateError) {

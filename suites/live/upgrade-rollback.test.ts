@@ -15,6 +15,7 @@ import { makeKubeClients } from '../../helpers/live/kube.js';
 import { checkImageVolumeSupport } from '../../helpers/live/preflight.js';
 import { LiveScenario, type LiveContext } from '../../helpers/live/scenario.js';
 import { provideVolumeForClaim } from '../../helpers/live/storage.js';
+import { parseDurationMs } from '../../helpers/perses/duration.js';
 import { openLiveRegistry, preparePersesImage, resolveLiveTarget, type LiveRegistry, type PersesImage } from '../../helpers/live/target.js';
 import { UnrecoverableStateError } from '../../helpers/wait/wait.js';
 
@@ -194,7 +195,7 @@ describe.skipIf(skipReason !== undefined).sequential(title, () => {
         await scenario.waitForRollout();
       });
       // Two provisioning passes, so a remounted artifact would have shown.
-      await new Promise((resolve) => setTimeout(resolve, 2 * 5_000 + 2_000));
+      await new Promise((resolve) => setTimeout(resolve, 2 * parseDurationMs(PROVISIONING_INTERVAL) + 2_000));
       const observed = await waitForContent(await scenario.persesClient(), { present: {}, absent: [] }, { what: 'the Perses API to list the project' });
       const podAfter = await scenario.context.clients.core.readNamespacedPod({ namespace: scenario.namespace, name: 'perses-0' });
 
