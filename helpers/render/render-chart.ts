@@ -105,8 +105,8 @@ async function renderCached(key: string, request: RenderRequest): Promise<Render
     return parseRender(raw)
   }
 
-  // Only helm holds a slot: reading the cache and parsing helm's output run
-  // on this thread, and holding a slot through them would idle a core.
+  // Only the helm process takes a slot. Reading the cache and parsing helm's
+  // output run on this thread, and keeping a slot through them idles a core.
   const raw = await limiter.run(() => runHelmTemplate(request))
   if (cached && raw.exitCode !== null) {
     await mkdir(path.dirname(cached), { recursive: true })

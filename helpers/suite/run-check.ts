@@ -5,7 +5,7 @@ import { renderChart } from '../render/render-chart.ts'
 import { coalesceValues, mergeValues, type Values } from '../render/values.ts'
 import { sharedHelmBinaries } from './config.ts'
 
-/** Chart defaults coalesced with every values file of the cell, in order, as helm sees them. */
+/** Returns the chart defaults coalesced with every values file of the cell, in order, as helm merges them. */
 export function effectiveValuesOf(chart: ChartUnderTest, cell: Pick<Cell, 'values' | 'layers'>): Values {
   return coalesceValues(chart.defaults, mergeValues(cell.values, ...(cell.layers ?? [])))
 }
