@@ -23,7 +23,7 @@ interface GateStage {
 
 /** The table in schemas/kubernetes-image-volume.json: what each Kubernetes version accepts. */
 export interface ImageVolumeTable {
-  sources: Record<string, string>
+  sources: Record<string, { url: string; states: string }>
   features: GatedFeature[]
   featureGateStages: GateStage[]
 }
@@ -55,8 +55,10 @@ export function gateStage(kubeVersion: string): GateStage | undefined {
   })
 }
 
+/** Returns a table row as the reason a finding gives, with the pages behind it. */
 function describeRow(row: GatedFeature): string {
-  return `${row.field} needs Kubernetes ${row.minKubeVersion} or later (${row.sources.map((source) => IMAGE_VOLUME_TABLE.sources[source]?.split(' ')[0] ?? source).join(', ')})`
+  const urls = row.sources.map((source) => IMAGE_VOLUME_TABLE.sources[source]?.url ?? source)
+  return `${row.field} needs Kubernetes ${row.minKubeVersion} or later (schemas/kubernetes-image-volume.json, feature ${row.id}; see ${urls.join(' and ')})`
 }
 
 function gatedFindings(workload: Workload, kubeVersion: string): Finding[] {
