@@ -5,7 +5,9 @@ import { defineRenderSuite } from '../../helpers/suite/render-suite.ts'
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`
 
 // Each cell is rendered again with one startup value changed (the check's
-// companion cells), so this suite keeps its own axes small.
+// companion cells), so this suite keeps its own axes small. A reference
+// without a tag, or with a registry port, differs only in the default pull
+// policy, which the effectivePullPolicy unit tests cover.
 await defineRenderSuite({
   name: 'OCI artifact changes roll the pods',
   baseFiles: ['fixtures/values/oci-enabled.yaml'],
@@ -13,8 +15,6 @@ await defineRenderSuite({
     'ociArtifacts.image.reference': [
       'registry.example.com/perses-manifests:v1.0.0',
       'registry.example.com/perses-manifests:latest',
-      'registry.example.com/perses-manifests',
-      'localhost:5000/perses-manifests',
       `registry.example.com/perses-manifests@${DIGEST}`,
       `registry.example.com/perses-manifests:v1.0.0@${DIGEST}`,
     ],
