@@ -1,7 +1,7 @@
 import { findPersesContainer, findWorkloads, normalizePath } from '../manifest/workloads.ts'
 import { readOciSettings } from './oci-values.ts'
 import type { Check, CheckContext, Finding } from './types.ts'
-import { renderFailureFinding } from './types.ts'
+import { firstLines, renderFailureFinding } from './types.ts'
 
 /** Shows a value with its type, so `"on"` and `true`, or `"0755"` and `493`, read apart. */
 function showTyped(value: unknown): string {
@@ -29,8 +29,15 @@ export const valueFidelity: Check = {
   title: 'ociArtifacts strings reach the manifest unchanged',
   appliesTo: (target) => !target.cell.rejection && readOciSettings(target.effectiveValues).enabled,
   run(context: CheckContext): Finding[] {
-    if (!context.render.ok) return renderFailureFinding(context)
     const oci = readOciSettings(context.effectiveValues)
+    if (!context.render.ok && /YAML parse error|error converting YAML/.test(context.render.message)) {
+      // The chart wrote a value into its template so that the output is no longer YAML.
+      const inputs = [['name', oci.name], ['image.reference', oci.reference], ['mountPath', oci.mountPath], ['subPath', oci.subPath]]
+        .filter(([, value]) => value !== undefined)
+        .map(([field, value]) => `ociArtifacts.${field} ${showTyped(value)}`)
+      return [{ expected: `a manifest that parses with ${inputs.join(', ')}`, found: `helm could not parse its own output: ${firstLines(context.render.message, 2)}` }]
+    }
+    if (!context.render.ok) return renderFailureFinding(context)
     const findings: Finding[] = []
 
     const workloads = findWorkloads(context.render.documents).filter((workload) => findPersesContainer(workload))
