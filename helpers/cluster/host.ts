@@ -171,7 +171,7 @@ export async function removeIptablesRules(): Promise<number> {
 }
 
 /** Splits an `iptables -S` rule into arguments, keeping quoted comments whole. */
-function splitRule(rule: string): string[] {
+export function splitRule(rule: string): string[] {
   const args: string[] = [];
   for (const match of rule.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) {
     args.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : (match[2] as string));
