@@ -113,7 +113,9 @@ export async function waitForRollout(clients: KubeClients, options: RolloutOptio
       if (statefulSets.length + deployments.length === 0) return { pending: `no StatefulSet or Deployment matches ${selector}` };
 
       if (options.stopOnStuck !== false) {
-        for (const pod of pods) {
+        // A pod being deleted keeps its old failures until it is gone; only
+        // the pods that will stay can be stuck.
+        for (const pod of pods.filter((candidate) => !candidate.metadata?.deletionTimestamp)) {
           const reason = stuckReason(pod) ?? (pod.status?.phase === 'Pending' ? await stuckByEvents(clients.core, pod) : undefined);
           if (reason) throw new UnrecoverableStateError(`${describePod(pod)} is stuck: ${reason}`);
         }
