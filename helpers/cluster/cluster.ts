@@ -15,7 +15,7 @@ import { checkHost, createBridge, readIpForward, removeCgroups, removeIptablesRu
 import { cacheRoot, FIXED_HOST_PATHS, statePaths, VERSIONS, type StatePaths } from './layout.js';
 import { importPauseImage } from './pause-image.js';
 import { createPki } from './pki.js';
-import { isDaemonRunning, startDaemon, stopAllDaemons, stopProcessesUnder, tailLog } from './processes.js';
+import { isDaemonRunning, startDaemon, stopDaemons, stopProcessesNamed, tailLog } from './processes.js';
 import { readRecord, writeRecord, type ClusterRecord } from './record.js';
 import { createReporter, formatDuration, type Reporter } from './report.js';
 import { waitFor } from './wait.js';
@@ -171,13 +171,20 @@ export async function stopCluster(options: { reporter?: Reporter; keepLogs?: boo
   }
   const record = await readRecord(paths).catch(() => undefined);
 
-  await reporter.step('stop kubelet', () => stopAllDaemons(paths, ['kubelet']));
+  const reportStops = (stopped: Map<string, number>) => {
+    for (const [name, durationMs] of stopped) reporter.detail(`${name} stopped in ${formatDuration(durationMs)}`);
+  };
+
+  await reporter.step('stop kubelet', async () => reportStops(await stopDaemons(paths, ['kubelet'], { onlyFirst: true })));
   await reporter.step('delete containers', () => deleteContainers(paths, record?.binaries));
   // Shims detach from containerd, so they are found by their executable.
   // Any shim built by this helper belongs to this cluster, because the
   // fixed ports allow only one cluster on a host.
-  await reporter.step('stop containerd shims', () => stopProcessesUnder(path.join(cacheRoot(), 'bin')));
-  await reporter.step('stop daemons', () => stopAllDaemons(paths, components.STOP_ORDER));
+  await reporter.step('stop containerd shims', async () => {
+    const count = await stopProcessesNamed(path.join(cacheRoot(), 'bin'), 'containerd-shim-runc-v2');
+    reporter.detail(`${count} shims stopped`);
+  });
+  await reporter.step('stop daemons', async () => reportStops(await stopDaemons(paths, components.STOP_ORDER)));
   await reporter.step('unmount', async () => {
     await unmountAll(paths.root);
     for (const hostPath of FIXED_HOST_PATHS) await unmountAll(hostPath);

@@ -53,21 +53,24 @@ export async function tailLog(paths: StatePaths, name: string, lineCount = 15): 
 }
 
 /**
- * Stops every daemon that has a pid file: SIGTERM first, then SIGKILL
- * after a grace period. A pid whose process now runs another executable
- * was reused by the system and is left alone.
+ * Stops the daemons that have a pid file, `first` in its order and then
+ * the rest, or only `first` when `onlyFirst` is set. Each gets SIGTERM,
+ * then SIGKILL after a grace period. A pid whose process now runs another
+ * executable was reused by the system and is left alone. Returns the time
+ * each stop took, by daemon name.
  */
-export async function stopAllDaemons(paths: StatePaths, order: readonly string[]): Promise<string[]> {
-  if (!existsSync(paths.pids)) return [];
+export async function stopDaemons(paths: StatePaths, first: readonly string[], options: { onlyFirst?: boolean } = {}): Promise<Map<string, number>> {
+  const stopped = new Map<string, number>();
+  if (!existsSync(paths.pids)) return stopped;
 
   const recorded = (await readdir(paths.pids)).filter((file) => file.endsWith('.json')).map((file) => file.slice(0, -'.json'.length));
-  const names = [...order.filter((name) => recorded.includes(name)), ...recorded.filter((name) => !order.includes(name))];
-  const stopped: string[] = [];
-  for (const name of names) {
+  const rest = options.onlyFirst ? [] : recorded.filter((name) => !first.includes(name));
+  for (const name of [...first.filter((name) => recorded.includes(name)), ...rest]) {
     const record = await readPidRecord(paths, name);
     if (record && (await executableOf(record.pid)) === record.executable) {
+      const startedMs = Date.now();
       await stopProcess(record);
-      stopped.push(name);
+      stopped.set(name, Date.now() - startedMs);
     }
     await rm(path.join(paths.pids, `${name}.json`), { force: true });
   }
@@ -75,16 +78,17 @@ export async function stopAllDaemons(paths: StatePaths, order: readonly string[]
 }
 
 /**
- * Stops every process whose executable lies under `dir`, such as the
- * containerd shims, which containerd starts and detaches.
+ * Stops every process that runs an executable named `name` from below
+ * `dir`, such as the containerd shims, which containerd starts and detaches.
+ * Returns how many there were.
  */
-export async function stopProcessesUnder(dir: string): Promise<number> {
+export async function stopProcessesNamed(dir: string, name: string): Promise<number> {
   const found: PidRecord[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     const executable = await executableOf(pid);
-    if (executable?.startsWith(`${dir}/`)) found.push({ pid, executable });
+    if (executable?.startsWith(`${dir}/`) && path.basename(executable) === name) found.push({ pid, executable });
   }
   await Promise.all(found.map((record) => stopProcess(record)));
   return found.length;
