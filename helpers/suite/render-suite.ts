@@ -1,5 +1,6 @@
 import { describe, test } from 'vitest'
-import type { HelmMajor } from '../helm/binaries.ts'
+import type { HelmBinary, HelmMajor } from '../helm/binaries.ts'
+import { renderChart } from '../render/render-chart.ts'
 import { formatFindings, isWarning, type Cell, type Check } from '../checks/types.ts'
 import type { ChartUnderTest } from '../render/chart.ts'
 import { isPlainObject, mergeValues, splitPath, type Values } from '../render/values.ts'
@@ -70,12 +71,15 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
     chart = await sharedChart(chartPath)
     available = new Map((await sharedHelmBinaries()).map((binary) => [binary.major, binary]))
   } catch (error) {
-    const message = (error as Error).message
-    describe(suite.name, () => {
-      test('chart and helm are ready', () => {
-        throw new Error(`suite "${suite.name}" could not start: ${message}`)
-      })
-    })
+    defineSetupFailure(suite.name, 'chart and helm are ready', `suite "${suite.name}" could not start: ${(error as Error).message}`)
+    return
+  }
+
+  // A chart that cannot render its own defaults would fail every cell with
+  // the same error; one failing test says it once.
+  const preflight = await preflightChart(chart, [...available.values()][0]!)
+  if (preflight) {
+    defineSetupFailure(suite.name, preflight.title, `suite "${suite.name}", chart ${chart.label}: ${preflight.message}`)
     return
   }
 
@@ -151,6 +155,29 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
       }
     }
   })
+}
+
+function defineSetupFailure(suiteName: string, title: string, message: string): void {
+  describe(suiteName, () => {
+    test(title, () => {
+      throw new Error(message)
+    })
+  })
+}
+
+/**
+ * Renders the chart's defaults once and checks that it knows ociArtifacts.
+ * Returns why the suite cannot run its cells, or undefined when it can.
+ */
+async function preflightChart(chart: ChartUnderTest, helm: HelmBinary): Promise<{ title: string; message: string } | undefined> {
+  const render = await renderChart({ chart, helm, values: {}, kubeVersion: DEFAULT_KUBE_VERSION })
+  if (!render.ok) {
+    return { title: 'chart renders its default values', message: `helm ${helm.version} failed to render the default values, so no cell can render:\n${render.message}` }
+  }
+  if (!definesKey(chart, 'ociArtifacts')) {
+    return { title: 'chart defines ociArtifacts', message: 'neither values.yaml nor values.schema.json defines ociArtifacts, so the chart has no OCI-artifacts feature to test' }
+  }
+  return undefined
 }
 
 /** Returns the axes whose values paths start with a key the chart does not define. */
