@@ -1,6 +1,6 @@
-// Chooses what the live suites run on: a cluster (LIVE_KUBECONFIG or
-// KUBECONFIG, else the local cluster from bin/cluster.ts), a registry its
-// nodes can pull from, and the Perses image.
+// Chooses what the live suites run on: a cluster (LIVE_KUBECONFIG, or the
+// local cluster from bin/cluster.ts when LIVE=1), a registry its nodes can
+// pull from, and the Perses image.
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,18 +19,24 @@ export interface LiveTarget {
   isLocalCluster: boolean;
 }
 
-/** Returns the cluster to run on, or the reason to skip when there is none. */
+/**
+ * Returns the cluster to run on, or the reason to skip. Live suites install
+ * releases, so they never pick a cluster on their own: LIVE_KUBECONFIG names
+ * one, and LIVE=1 selects the local cluster. KUBECONFIG is not read.
+ */
 export async function resolveLiveTarget(): Promise<LiveTarget | { skipReason: string }> {
   const local = await readyClusterKubeconfig().catch(() => undefined);
-  const explicit = ['LIVE_KUBECONFIG', 'KUBECONFIG'].find((name) => process.env[name]);
+  const explicit = process.env.LIVE_KUBECONFIG;
 
   if (explicit) {
-    const kubeconfig = process.env[explicit] as string;
-    if (!existsSync(kubeconfig)) return { skipReason: `${explicit}=${kubeconfig} does not exist` };
-    return { kubeconfig, source: explicit, isLocalCluster: local !== undefined && path.resolve(kubeconfig) === path.resolve(local) };
+    if (!existsSync(explicit)) return { skipReason: `LIVE_KUBECONFIG=${explicit} does not exist` };
+    return { kubeconfig: explicit, source: 'LIVE_KUBECONFIG', isLocalCluster: local !== undefined && path.resolve(explicit) === path.resolve(local) };
+  }
+  if (process.env.LIVE !== '1') {
+    return { skipReason: 'live suites are off: set LIVE=1 to run them on the local cluster (npx tsx bin/cluster.ts up), or LIVE_KUBECONFIG to name another cluster' };
   }
   if (local) return { kubeconfig: local, source: 'the local cluster', isLocalCluster: true };
-  return { skipReason: 'no cluster: set LIVE_KUBECONFIG or KUBECONFIG, or start the local one with `npx tsx bin/cluster.ts up`' };
+  return { skipReason: 'LIVE=1, but the local cluster is not ready: start it with `npx tsx bin/cluster.ts up`, or set LIVE_KUBECONFIG' };
 }
 
 export interface LiveRegistry {
