@@ -11,6 +11,8 @@ import { isOnPath, run } from './exec.js';
 import { HOST_IP, NETWORK, NODE_IP, PORTS } from './layout.js';
 
 const REQUIRED_COMMANDS = ['openssl', 'iptables', 'ip', 'mount', 'umount', 'tar'];
+/** Debian packages of the commands whose package has another name. */
+const DEBIAN_PACKAGES: Record<string, string> = { ip: 'iproute2', umount: 'mount' };
 const REQUIRED_CGROUP_V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'pids'];
 
 /**
@@ -24,10 +26,11 @@ export async function checkHost(options: { needsGo: boolean }): Promise<void> {
   if (process.platform !== 'linux') problems.push(`the cluster needs Linux; found ${process.platform}`);
   if (process.getuid?.() !== 0) problems.push(`the cluster needs root to mount, create network devices and set iptables rules; found uid ${process.getuid?.()}`);
 
-  const commands = options.needsGo ? [...REQUIRED_COMMANDS, 'go'] : REQUIRED_COMMANDS;
+  // gcc builds runc's nsenter C code.
+  const commands = options.needsGo ? [...REQUIRED_COMMANDS, 'go', 'gcc'] : REQUIRED_COMMANDS;
   for (const command of commands) {
     if (!(await isOnPath(command))) {
-      const install = command === 'go' ? 'install Go 1.26 or later' : `apt-get install ${command === 'ip' ? 'iproute2' : command === 'umount' ? 'mount' : command}`;
+      const install = command === 'go' ? 'install Go 1.26 or later' : `apt-get install ${DEBIAN_PACKAGES[command] ?? command}`;
       problems.push(`command ${command} is needed but not found on PATH; ${install}`);
     }
   }
