@@ -134,11 +134,26 @@ async function runRegistry(portText: string, htpasswd: string | undefined): Prom
 
   const registry = await startRegistry({ port, auth, verbose: true });
   process.stdout.write(`registry listening on ${registry.url}${auth ? ` (user ${auth.username})` : ''}; storage ${registry.storageDir}; press Ctrl+C to stop\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+
+  // Wait for Ctrl+C or SIGTERM, but also for the registry dying on its own,
+  // which would otherwise leave this command waiting with nothing to serve.
+  let onSignal: (() => void) | undefined;
+  const stopRequested = new Promise<'signal'>((resolve) => {
+    onSignal = () => resolve('signal');
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
   });
+  const outcome = await Promise.race([stopRequested, registry.exited]);
+  if (onSignal) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   await registry.stop();
+
+  if (outcome !== 'signal') {
+    const status = outcome.signal !== null ? `signal ${outcome.signal}` : `code ${outcome.code}`;
+    throw new Error(`docker-registry exited unexpectedly (${status}); last output: ${outcome.lastOutput || '(none)'}; the storage folder was removed, so start the registry again and push again`);
+  }
   process.stdout.write('registry stopped\n');
 }
 

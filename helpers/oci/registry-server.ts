@@ -41,17 +41,30 @@ export interface RunningRegistry {
   url: string;
   /** Root of the registry's filesystem storage; blobs live under docker/registry/v2/blobs. */
   storageDir: string;
+  /** Settles when the registry process ends, whether stop() ended it or not. */
+  exited: Promise<RegistryExit>;
   /** Stops the registry and removes the temporary folders it created. */
   stop(): Promise<void>;
 }
 
+export interface RegistryExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The registry's last lines of output, joined by '; '; empty when it printed nothing. */
+  lastOutput: string;
+}
+
 /**
  * Starts docker-registry on 127.0.0.1 and waits until /v2/ answers.
- * Throws one sentence naming the package when the binary is missing, and the
- * registry's last output when it exits or does not become ready in time.
+ * Throws one sentence naming the package when the binary is missing or the
+ * requested port is taken, and the registry's last output when it exits or
+ * does not become ready in time.
  */
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const binary = await findRegistryBinary();
+  // Another process on the port would respond to the readiness check in place
+  // of the registry, which then fails to bind and exits, so test the bind first.
+  if (options.port !== undefined) await assertPortFree(options.port);
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'perses-oci-registry-'));
   const storageDir = options.storageDir ?? path.join(workDir, 'storage');
   const port = options.port ?? (await findFreePort());
@@ -75,6 +88,10 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  // 'close' comes after the output streams end, so lastOutput is complete.
+  const exited = new Promise<RegistryExit>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, lastOutput: summarizeOutput(output) }));
+  });
 
   const cleanUp = async (): Promise<void> => {
     await stopProcess(child);
@@ -87,7 +104,25 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await cleanUp();
     throw error;
   }
-  return { host, url: `http://${host}`, storageDir, stop: cleanUp };
+  return { host, url: `http://${host}`, storageDir, exited, stop: cleanUp };
+}
+
+/** Throws when something already listens on 127.0.0.1:port. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${error.code ?? error.message})`;
+      reject(new Error(`port ${port} on 127.0.0.1 ${reason}; stop the process that uses it or pick another port`));
+    });
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
+/** Joins the last few non-empty output lines into one line for an error message. */
+function summarizeOutput(output: string[]): string {
+  const lines = output.join('').split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.slice(-3).join('; ');
 }
 
 function renderConfig(settings: { host: string; storageDir: string; htpasswdPath: string | undefined }): string {
@@ -117,7 +152,8 @@ function renderConfig(settings: { host: string; storageDir: string; htpasswdPath
   return `${lines.join('\n')}\n`;
 }
 
-async function findRegistryBinary(): Promise<string> {
+/** Returns the docker-registry binary: PERSES_OCI_REGISTRY_BIN, else the first one on PATH or in /usr/bin. */
+export async function findRegistryBinary(): Promise<string> {
   const fromEnv = process.env.PERSES_OCI_REGISTRY_BIN;
   const candidates = fromEnv ? [fromEnv] : [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin'].map((dir) => path.join(dir, 'docker-registry'));
 
@@ -151,7 +187,8 @@ async function waitForReady(url: string, child: ChildProcess, output: string[]):
 
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}) before ${url} answered; its output:\n${output.join('')}`);
+      const status = child.signalCode !== null ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
+      throw new Error(`docker-registry exited (${status}) before ${url} answered; last output: ${summarizeOutput(output) || '(none)'}`);
     }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
@@ -164,7 +201,7 @@ async function waitForReady(url: string, child: ChildProcess, output: string[]):
     }
     await new Promise((resolve) => setTimeout(resolve, READY_POLL_INTERVAL_MS));
   }
-  throw new Error(`docker-registry did not answer ${url} within ${READY_TIMEOUT_MS} ms (last: ${lastSeen}); its output:\n${output.join('')}`);
+  throw new Error(`docker-registry did not answer ${url} within ${READY_TIMEOUT_MS} ms (last: ${lastSeen}); last output: ${summarizeOutput(output) || '(none)'}`);
 }
 
 /** Sends SIGTERM, then SIGKILL after STOP_TIMEOUT_MS, and waits for the exit. */
