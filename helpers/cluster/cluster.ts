@@ -278,8 +278,12 @@ function silentReporter(parent: Reporter): Reporter {
 
 /**
  * Lets the cluster's containerd pull from a registry on loopback over plain
- * HTTP, e.g. the one that startRegistry runs. It takes effect on the next pull.
+ * HTTP, e.g. the one that startRegistry runs. It takes effect on the next
+ * pull. Without a local cluster it does nothing, because another cluster's
+ * containerd reads its own registry config.
  */
 export async function trustLocalRegistry(registry: string): Promise<void> {
-  await allowPlainHttpRegistry(statePaths(), registry);
+  const paths = statePaths();
+  if (!existsSync(paths.root)) return;
+  await allowPlainHttpRegistry(paths, registry);
 }
