@@ -2,7 +2,7 @@
 // index.json, blobs/sha256/<hex>), the format that skopeo, crane, oras and
 // `docker buildx --output type=oci` exchange.
 
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { assembleImage, MEDIA_TYPES, type BuiltImage, type Descriptor } from './image.js';
@@ -18,10 +18,13 @@ interface ImageIndex {
 /**
  * Writes the image into `dir`, creating it if needed. An existing layout is
  * kept: its other tags stay, and a manifest already tagged `tag` is replaced.
- * The tag defaults to "latest".
+ * The tag defaults to "latest". Throws, before writing anything, when `dir`
+ * is a file, a non-empty folder that is not a layout, or a layout whose
+ * index.json cannot be read, so no one's files are overwritten.
  */
 export async function writeOciLayout(image: BuiltImage, dir: string, options: { tag?: string } = {}): Promise<void> {
   const tag = options.tag ?? 'latest';
+  const existingIndex = await readExistingIndex(dir);
   const blobsDir = path.join(dir, 'blobs', 'sha256');
   await mkdir(blobsDir, { recursive: true });
 
@@ -31,7 +34,7 @@ export async function writeOciLayout(image: BuiltImage, dir: string, options: { 
     await writeFile(path.join(blobsDir, hexOf(digest)), bytes);
   }
 
-  const index = (await readIndex(dir).catch(() => undefined)) ?? { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [] };
+  const index = existingIndex ?? { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [] };
   const manifests = index.manifests.filter((entry) => entry.annotations?.[REF_NAME_ANNOTATION] !== tag);
   manifests.push({
     mediaType: image.manifest.mediaType,
@@ -78,13 +81,41 @@ export async function isOciLayout(dir: string): Promise<boolean> {
   return (await stat(path.join(dir, 'oci-layout')).catch(() => undefined))?.isFile() ?? false;
 }
 
+/**
+ * Returns the index of the layout at `dir`, or undefined when `dir` is
+ * missing, empty, or a layout without index.json. Throws for anything that
+ * writing a layout would damage.
+ */
+async function readExistingIndex(dir: string): Promise<ImageIndex | undefined> {
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (!dirStat) return undefined;
+  if (!dirStat.isDirectory()) throw new Error(`OCI layout target ${dir} is a file, not a folder; pass a new folder, an empty one or an existing OCI layout`);
+
+  if (!(await isOciLayout(dir))) {
+    const names = await readdir(dir);
+    if (names.length === 0) return undefined;
+    throw new Error(`OCI layout target ${dir} is a non-empty folder with no oci-layout file, so writing there would overwrite its files; pass a new folder, an empty one or an existing OCI layout`);
+  }
+
+  const hasIndex = (await stat(path.join(dir, 'index.json')).catch(() => undefined)) !== undefined;
+  return hasIndex ? readIndex(dir) : undefined;
+}
+
 async function readIndex(dir: string): Promise<ImageIndex> {
   const indexPath = path.join(dir, 'index.json');
   const text = await readFile(indexPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`OCI layout ${dir}: cannot read index.json (${error.code ?? error.message}); build one with \`perses-oci build <dir> --layout ${dir}\``);
   });
-  const index = JSON.parse(text) as ImageIndex;
-  if (!Array.isArray(index.manifests)) throw new Error(`OCI layout ${dir}: index.json has no manifests array`);
+
+  let index: ImageIndex;
+  try {
+    index = JSON.parse(text) as ImageIndex;
+  } catch {
+    throw new Error(`OCI layout ${dir}: ${indexPath} is not valid JSON; expected an OCI image index, so restore the file or build the layout again into a new folder`);
+  }
+  if (typeof index !== 'object' || index === null || !Array.isArray(index.manifests)) {
+    throw new Error(`OCI layout ${dir}: ${indexPath} has no manifests array; expected an OCI image index, so restore the file or build the layout again into a new folder`);
+  }
   return index;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -19,6 +19,12 @@ const scratchDirs: string[] = [];
 afterAll(async () => {
   for (const dir of scratchDirs) await rm(dir, { recursive: true, force: true });
 });
+
+async function makeScratchDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'perses-oci-build-'));
+  scratchDirs.push(dir);
+  return dir;
+}
 
 describe('build', () => {
   it('same folder twice gives the same digest', async () => {
@@ -116,5 +122,62 @@ describe('build', () => {
 
   it('missing source folder names the path', async () => {
     await expect(buildImage({ sourceDir: path.join(repoRoot, 'no-such-folder') })).rejects.toThrow(/no-such-folder does not exist/);
+  });
+});
+
+describe('OCI layout targets', () => {
+  it('non-layout folder is left alone', async () => {
+    const dir = await makeScratchDir();
+    await writeFile(path.join(dir, 'index.json'), '{"mine": true}');
+    const image = await buildImage({ sourceDir: environmentsDir });
+
+    const write = writeOciLayout(image, dir, { tag: 'v1' });
+
+    await expect(write).rejects.toThrow(`OCI layout target ${dir} is a non-empty folder with no oci-layout file`);
+    expect(await readFile(path.join(dir, 'index.json'), 'utf8')).toBe('{"mine": true}');
+  });
+
+  it('empty folder becomes a layout', async () => {
+    const dir = await makeScratchDir();
+    const image = await buildImage({ sourceDir: environmentsDir });
+
+    await writeOciLayout(image, dir, { tag: 'v1' });
+
+    expect((await readOciLayout(dir, 'v1')).manifestDigest).toBe(image.manifestDigest);
+  });
+
+  it('layout with broken index.json is kept', async () => {
+    const dir = await makeScratchDir();
+    await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion": "1.0.0"}');
+    await writeFile(path.join(dir, 'index.json'), 'not json');
+    const image = await buildImage({ sourceDir: environmentsDir });
+
+    const write = writeOciLayout(image, dir, { tag: 'v1' });
+
+    await expect(write).rejects.toThrow(`${path.join(dir, 'index.json')} is not valid JSON; expected an OCI image index`);
+    expect(await readFile(path.join(dir, 'index.json'), 'utf8')).toBe('not json');
+  });
+
+  it('file as target is rejected', async () => {
+    const image = await buildImage({ sourceDir: environmentsDir });
+
+    const write = writeOciLayout(image, path.join(repoRoot, 'README.md'));
+
+    await expect(write).rejects.toThrow(/README\.md is a file, not a folder/);
+  });
+
+  it.each([
+    ['not json', /index\.json is not valid JSON; expected an OCI image index/],
+    ['{"schemaVersion": 2}', /index\.json has no manifests array; expected an OCI image index/],
+  ])('reading index.json %s names the file', async (content, message) => {
+    const dir = await makeScratchDir();
+    await mkdir(path.join(dir, 'blobs'));
+    await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion": "1.0.0"}');
+    await writeFile(path.join(dir, 'index.json'), content);
+
+    const read = readOciLayout(dir);
+
+    await expect(read).rejects.toThrow(message);
+    await expect(read).rejects.toThrow(path.join(dir, 'index.json'));
   });
 });
