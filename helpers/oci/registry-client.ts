@@ -10,6 +10,7 @@ import { formatReference, isLoopbackRegistry, parseReference, type ImageReferenc
 import {
   CREDENTIALS_HINT,
   describeErrorBody,
+  describeFailureReason,
   describeFetchFailure,
   RegistryError,
 } from './registry-errors.js';
@@ -40,6 +41,13 @@ export interface PushResult {
   reference: string;
   /** The pushed image by tag. */
   taggedReference: string;
+}
+
+export interface PushBlobOptions {
+  /** Upload in PATCH chunks of this many bytes; a single PUT when left out. */
+  chunkSizeBytes?: number;
+  /** Called with the bytes the registry has accepted, after each chunk and once at the end of an upload. */
+  onProgress?: (acceptedBytes: number) => void;
 }
 
 interface RequestOptions {
@@ -116,7 +124,7 @@ export class RegistryClient {
    * a single PUT, or PATCH chunks of `chunkSizeBytes` followed by a closing PUT.
    * Returns 'exists' or 'uploaded'.
    */
-  async pushBlob(repository: string, digest: string, bytes: Buffer, options: { chunkSizeBytes?: number } = {}): Promise<'exists' | 'uploaded'> {
+  async pushBlob(repository: string, digest: string, bytes: Buffer, options: PushBlobOptions = {}): Promise<'exists' | 'uploaded'> {
     if ((await this.statBlob(repository, digest)) === bytes.length) return 'exists';
 
     const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, { repository, actions: 'pull,push' });
@@ -124,31 +132,55 @@ export class RegistryClient {
     let location = this.uploadLocation(start, repository);
 
     const chunkSize = options.chunkSizeBytes;
-    if (chunkSize !== undefined) {
-      if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new Error(`chunkSizeBytes ${chunkSize} is invalid; expected a positive integer`);
-      for (let offset = 0; offset < bytes.length; offset += chunkSize) {
-        const chunk = bytes.subarray(offset, Math.min(offset + chunkSize, bytes.length));
-        const patch = await this.requestUrl('PATCH', location, {
-          repository,
-          actions: 'pull,push',
-          headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
-          body: Buffer.from(chunk),
-        });
-        await this.expectStatus(patch, [202], `upload chunk at byte ${offset} of blob ${digest} in ${repository}`);
-        location = this.uploadLocation(patch, repository);
+    let acceptedBytes = 0;
+    try {
+      if (chunkSize !== undefined) {
+        if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new Error(`chunkSizeBytes ${chunkSize} is invalid; expected a positive integer`);
+        for (let offset = 0; offset < bytes.length; offset += chunkSize) {
+          const chunk = bytes.subarray(offset, Math.min(offset + chunkSize, bytes.length));
+          const patch = await this.requestUrl('PATCH', location, {
+            repository,
+            actions: 'pull,push',
+            headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
+            body: Buffer.from(chunk),
+          });
+          await this.expectStatus(patch, [202], `upload chunk at byte ${offset} of blob ${digest} in ${repository}`);
+          location = this.uploadLocation(patch, repository);
+          acceptedBytes = offset + chunk.length;
+          options.onProgress?.(acceptedBytes);
+        }
       }
-    }
 
-    const finish = new URL(location);
-    finish.searchParams.set('digest', digest);
-    const put = await this.requestUrl('PUT', finish.toString(), {
-      repository,
-      actions: 'pull,push',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: chunkSize === undefined ? bytes : Buffer.alloc(0),
-    });
-    await this.expectStatus(put, [201], `finish upload of blob ${digest} in ${repository}`);
+      const finish = new URL(location);
+      finish.searchParams.set('digest', digest);
+      const put = await this.requestUrl('PUT', finish.toString(), {
+        repository,
+        actions: 'pull,push',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: chunkSize === undefined ? bytes : Buffer.alloc(0),
+      });
+      await this.expectStatus(put, [201], `finish upload of blob ${digest} in ${repository}`);
+    } catch (error) {
+      throw this.uploadFailure(error, { repository, digest, acceptedBytes, totalBytes: bytes.length });
+    }
+    options.onProgress?.(bytes.length);
     return 'uploaded';
+  }
+
+  /**
+   * Restates a connection failure during an upload with the repository, the
+   * blob and how far it got. The upload URL is left out because its `_state`
+   * query is a long opaque token that helps no reader.
+   */
+  private uploadFailure(error: unknown, upload: { repository: string; digest: string; acceptedBytes: number; totalBytes: number }): unknown {
+    if (!(error instanceof RegistryError) || (error.code !== 'unreachable' && error.code !== 'timeout')) return error;
+
+    const reason = describeFailureReason(error.cause, this.requestTimeoutMs);
+    return new RegistryError(
+      error.code,
+      `upload of blob ${upload.digest} to repository ${upload.repository} at registry ${this.registry} failed after ${upload.acceptedBytes} of ${upload.totalBytes} bytes were accepted (${reason}); the tag was not changed, so check that the registry is running and push again`,
+      { cause: error.cause },
+    );
   }
 
   /** Pulls a manifest and its blobs, verifying every digest. */

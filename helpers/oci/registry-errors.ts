@@ -51,15 +51,39 @@ export async function describeErrorBody(response: Response): Promise<string> {
   return `${response.status} ${response.statusText}`.trim();
 }
 
-/** Converts a fetch failure (connection refused, DNS, timeout) to a RegistryError naming the URL. */
+/**
+ * Converts a fetch failure (connection refused, reset, DNS, timeout) to a
+ * RegistryError naming the URL without its query, because upload URLs carry
+ * the registry's opaque `_state` token there.
+ */
 export function describeFetchFailure(error: unknown, url: string, timeoutMs: number): RegistryError {
   if (error instanceof RegistryError) return error;
 
-  const name = (error as { name?: string }).name;
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return new RegistryError('timeout', `request to ${url} timed out after ${timeoutMs} ms; check that the registry is healthy or raise requestTimeoutMs`, { cause: error });
+  const shownUrl = withoutQuery(url);
+  const reason = describeFailureReason(error, timeoutMs);
+  if (isTimeout(error)) {
+    return new RegistryError('timeout', `request to ${shownUrl} ${reason}; check that the registry is healthy or raise requestTimeoutMs`, { cause: error });
   }
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-  return new RegistryError('unreachable', `registry at ${url} is not reachable (${reason}); ${START_REGISTRY_HINT}`, { cause: error });
+  return new RegistryError('unreachable', `registry at ${shownUrl} is not reachable (${reason}); ${START_REGISTRY_HINT}`, { cause: error });
+}
+
+/** Returns the short reason of a fetch failure: the socket error code, or "timed out after N ms". */
+export function describeFailureReason(error: unknown, timeoutMs: number): string {
+  if (isTimeout(error)) return `timed out after ${timeoutMs} ms`;
+  const cause = (error as { cause?: { code?: string; message?: string; cause?: { code?: string } } }).cause;
+  return cause?.code ?? cause?.cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+function withoutQuery(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return url.split('?')[0] ?? url;
+  }
 }

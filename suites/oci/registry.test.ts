@@ -184,6 +184,53 @@ describe('registry faults', () => {
   });
 });
 
+describe('registry killed mid-upload', () => {
+  const repository = 'perses/killed';
+  const stateToken = 'OPAQUESTATETOKEN';
+  let server: Server;
+  let host: string;
+
+  // A stand-in registry that accepts the upload's first chunk, then drops
+  // the connection, as a registry killed mid-push does.
+  beforeAll(async () => {
+    let patches = 0;
+    server = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://stand-in');
+      const location = `/v2/${repository}/blobs/uploads/upload-1?_state=${stateToken}`;
+      if (request.method === 'HEAD') {
+        response.writeHead(404).end();
+      } else if (request.method === 'POST') {
+        response.writeHead(202, { Location: location, 'Content-Length': '0' }).end();
+      } else if (request.method === 'PATCH' && patches === 0 && url.pathname.endsWith('/upload-1')) {
+        patches += 1;
+        request.resume();
+        request.once('end', () => response.writeHead(202, { Location: location, 'Content-Length': '0' }).end());
+      } else {
+        request.socket.destroy();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    host = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+  });
+
+  it('names repository, blob and bytes', async () => {
+    const bytes = Buffer.alloc(300, 7);
+    const digest = `sha256:${'c'.repeat(64)}`;
+
+    const error = await errorOf(new RegistryClient({ registry: host }).pushBlob(repository, digest, bytes, { chunkSizeBytes: 100 }));
+
+    expect(error.code).toBe('unreachable');
+    expect(error.message).toContain(`upload of blob ${digest} to repository ${repository}`);
+    expect(error.message).toContain('after 100 of 300 bytes were accepted');
+    expect(error.message).not.toContain('_state');
+    expect(error.message).not.toContain(stateToken);
+  });
+});
+
 describe('bearer token auth', () => {
   let registry: RunningRegistry;
   let proxy: Server;
