@@ -2,7 +2,8 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { resolveHelmBinaries } from '../../helpers/helm/binaries.ts'
+import { readHelmVersion, resolveHelmBinaries } from '../../helpers/helm/binaries.ts'
+import { writeFakeHelm } from '../../helpers/helm/fake-helm.ts'
 import { loadChart } from '../../helpers/render/chart.ts'
 import { renderChart } from '../../helpers/render/render-chart.ts'
 import { readValuesFile } from '../../helpers/render/values-file.ts'
@@ -93,6 +94,35 @@ describe('helm binary', () => {
     await chmod(file, 0o755)
 
     await expect(resolveHelmBinaries({ env: { HELM_BIN: file } })).rejects.toThrow(/is helm v2.17.0; expected helm 3 or helm 4/)
+  })
+
+  test('HELM_BIN that is a directory', async () => {
+    const dir = await scratchDir()
+
+    await expect(resolveHelmBinaries({ env: { HELM_BIN: dir } })).rejects.toThrow(/is a directory, not an executable/)
+  })
+
+  test('helm version that hangs times out', async () => {
+    const helm = await writeFakeHelm({ version: 'v3.0.0', template: '' })
+    await writeFile(helm.path, '#!/bin/sh\nsleep 30\n')
+
+    await expect(readHelmVersion(helm.path, { timeoutMs: 300 })).rejects.toThrow(/'.*helm version' timed out after 0.3 s/)
+  })
+
+  test('HELM_BIN name missing from PATH', async () => {
+    const dir = await scratchDir()
+
+    await expect(resolveHelmBinaries({ env: { HELM_BIN: 'helm-nowhere', PATH: dir } })).rejects.toThrow(/^HELM_BIN=helm-nowhere not found on PATH/)
+  })
+
+  test('HELM_BIN name is looked up on PATH', async () => {
+    const dir = await scratchDir()
+    const fake = await writeFakeHelm({ dir, name: 'helm-on-path', version: 'v4.9.0', template: '' })
+
+    const binaries = await resolveHelmBinaries({ env: { HELM_BIN: 'helm-on-path', PATH: dir } })
+
+    expect(binaries.map((binary) => binary.path)).toEqual([fake.path])
+    expect(binaries[0]!.sha256).toMatch(/^[0-9a-f]{64}$/)
   })
 
   test('both majors come from the lockfile by default', async () => {
