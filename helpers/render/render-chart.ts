@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import YAML from 'yaml'
 import type { HelmBinary } from '../helm/binaries.ts'
+import { runInProcessGroup } from '../helm/process-group.ts'
 import type { ChartUnderTest } from './chart.ts'
 import { Limiter } from './limiter.ts'
 import type { Values } from './values.ts'
@@ -46,8 +46,25 @@ export interface RenderRequest {
 /** Time limit for one `helm template`, so a chart that never finishes fails instead of hanging the suite. */
 const DEFAULT_RENDER_TIMEOUT_MS = 60_000
 
+/**
+ * Returns RENDER_TIMEOUT_MS, or 60000 when it is unset. Throws on anything
+ * but a positive whole number, because a typo must not quietly become the
+ * default or crash the timer.
+ */
+export function readRenderTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.RENDER_TIMEOUT_MS
+  if (text === undefined) return DEFAULT_RENDER_TIMEOUT_MS
+
+  // setTimeout accepts at most 2^31 - 1 ms (about 24.8 days).
+  const value = Number(text)
+  if (!/^\d+$/.test(text.trim()) || value <= 0 || value > 2_147_483_647) {
+    throw new Error(`RENDER_TIMEOUT_MS=${JSON.stringify(text)} is invalid: expected a positive whole number of milliseconds, e.g. 60000; fix it or unset it for the default`)
+  }
+  return value
+}
+
 function renderTimeoutMs(request: RenderRequest): number {
-  return request.timeoutMs ?? (Number(process.env.RENDER_TIMEOUT_MS) || DEFAULT_RENDER_TIMEOUT_MS)
+  return request.timeoutMs ?? readRenderTimeoutMs()
 }
 
 const limiter = new Limiter()
@@ -58,12 +75,34 @@ function cacheDir(): string | undefined {
   return process.env.RENDER_CACHE_DIR ?? path.resolve('.cache', 'renders')
 }
 
+const binaryDigests = new Map<string, string>()
+
+/**
+ * Returns the binary's sha256: the one resolveHelmBinaries recorded, or
+ * the file's, read once per path per process.
+ */
+function helmDigest(helm: HelmBinary): string {
+  if (helm.sha256) return helm.sha256
+  let digest = binaryDigests.get(helm.path)
+  if (digest === undefined) {
+    try {
+      digest = createHash('sha256').update(readFileSync(helm.path)).digest('hex')
+    } catch (error) {
+      // The render reports the missing binary; the key only needs to differ.
+      digest = `unreadable:${(error as NodeJS.ErrnoException).code ?? 'error'}`
+    }
+    binaryDigests.set(helm.path, digest)
+  }
+  return digest
+}
+
 /** Returns the cache key: everything that can change helm's output. */
 export function renderKey(request: RenderRequest): string {
   return createHash('sha256')
     .update(JSON.stringify([
       request.chart.contentHash,
       request.helm.version,
+      helmDigest(request.helm),
       request.kubeVersion,
       request.releaseName ?? 'perses',
       request.namespace ?? 'default',
@@ -101,19 +140,14 @@ async function renderCached(key: string, request: RenderRequest): Promise<Render
   const dir = cacheDir()
   const cached = dir ? path.join(dir, key.slice(0, 2), `${key}.json`) : undefined
   if (cached && existsSync(cached)) {
-    const raw = JSON.parse(await readFile(cached, 'utf8')) as RawRender
-    return parseRender(raw)
+    const raw = await readCacheEntry(cached)
+    if (raw) return parseRender(raw)
   }
 
   // Only the helm process takes a slot. Reading the cache and parsing helm's
   // output run on this thread, and keeping a slot through them idles a core.
   const raw = await limiter.run(() => runHelmTemplate(request))
-  if (cached && raw.exitCode !== null) {
-    await mkdir(path.dirname(cached), { recursive: true })
-    const partial = `${cached}.${process.pid}.partial`
-    await writeFile(partial, JSON.stringify(raw))
-    await rename(partial, cached)
-  }
+  if (dir && cached && raw.exitCode !== null) await writeCacheEntry(dir, cached, raw)
   return parseRender(raw)
 }
 
@@ -121,6 +155,52 @@ interface RawRender {
   exitCode: number | null
   stdout: string
   stderr: string
+}
+
+const warned = new Set<string>()
+
+/** Prints a warning once per key, so a broken cache reads as one line, not one per cell. */
+function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return
+  warned.add(key)
+  console.warn(message)
+}
+
+function isRawRender(value: unknown): value is RawRender {
+  if (typeof value !== 'object' || value === null) return false
+  const entry = value as Record<string, unknown>
+  return Number.isInteger(entry.exitCode) && typeof entry.stdout === 'string' && typeof entry.stderr === 'string'
+}
+
+/**
+ * Reads a cached render. A truncated or foreign file is a miss, and
+ * the render that follows overwrites it.
+ */
+async function readCacheEntry(file: string): Promise<RawRender | undefined> {
+  let reason: string
+  try {
+    const entry: unknown = JSON.parse(await readFile(file, 'utf8'))
+    if (isRawRender(entry)) return entry
+    reason = 'expected {exitCode, stdout, stderr}'
+  } catch (error) {
+    reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+  }
+  warnOnce(`corrupt:${file}`, `render cache entry ${file} is corrupt (${reason}); rendering again and overwriting it`)
+  return undefined
+}
+
+/** Stores a render; a cache folder that cannot be written is warned about once and skipped. */
+async function writeCacheEntry(dir: string, file: string, raw: RawRender): Promise<void> {
+  const partial = `${file}.${process.pid}.partial`
+  try {
+    await mkdir(path.dirname(file), { recursive: true })
+    await writeFile(partial, JSON.stringify(raw))
+    await rename(partial, file)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    warnOnce(`unwritable:${dir}`, `render cache ${dir} is not writable (${code}); continuing without cache; set RENDER_CACHE_DIR to a writable folder or RENDER_CACHE=off`)
+    await rm(partial, { force: true }).catch(() => undefined)
+  }
 }
 
 async function runHelmTemplate(request: RenderRequest): Promise<RawRender> {
@@ -141,19 +221,22 @@ async function runHelmTemplate(request: RenderRequest): Promise<RawRender> {
   ]
   const timeoutMs = renderTimeoutMs(request)
   try {
-    return await new Promise<RawRender>((resolve) => {
-      execFile(request.helm.path, args, { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-          resolve({ exitCode: null, stdout: '', stderr: `helm ${request.helm.major} not found at ${request.helm.path}; set HELM_BIN or run 'npm ci'` })
-          return
-        }
-        if (error && error.killed) {
-          resolve({ exitCode: null, stdout: '', stderr: `helm template of ${request.chart.label} timed out after ${timeoutMs} ms; raise RENDER_TIMEOUT_MS if the chart is just slow` })
-          return
-        }
-        resolve({ exitCode: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
-      })
-    })
+    // helm runs in its own process group, so a timeout also stops the
+    // processes it started (plugins, post-renderers).
+    const run = await runInProcessGroup(request.helm.path, args, { timeoutMs })
+    if (run.spawnError?.code === 'ENOENT') {
+      return { exitCode: null, stdout: '', stderr: `helm ${request.helm.major} not found at ${request.helm.path}; set HELM_BIN or run 'npm ci'` }
+    }
+    if (run.spawnError) {
+      return { exitCode: null, stdout: '', stderr: `helm ${request.helm.major} at ${request.helm.path} failed to start (${run.spawnError.code ?? run.spawnError.message}); set HELM_BIN to a helm executable or run 'npm ci'` }
+    }
+    if (run.timedOut) {
+      return { exitCode: null, stdout: '', stderr: `helm template of ${request.chart.label} timed out after ${timeoutMs} ms; raise RENDER_TIMEOUT_MS if the chart is just slow` }
+    }
+    if (run.overflowed) {
+      return { exitCode: null, stdout: '', stderr: `helm template of ${request.chart.label} printed more than 256 MiB; check the chart for a runaway loop` }
+    }
+    return { exitCode: run.exitCode ?? 1, stdout: run.stdout, stderr: run.stderr }
   } finally {
     await rm(workDir, { recursive: true, force: true })
   }
