@@ -272,13 +272,16 @@ export class RegistryClient {
     return { manifestBytes, digest };
   }
 
+  /** Builds the error for a 404 on a manifest: a missing repository, or a missing tag with the tags that exist. */
   private async manifestNotFound(ref: ImageReference, response: Response): Promise<RegistryError> {
     const missing = ref.digest ? `digest ${ref.digest}` : `tag "${ref.tag ?? 'latest'}"`;
-    const known = await this.listTags(ref.repository).then(
-      (tags) => `available tags: ${tags.length > 0 ? tags.join(', ') : 'none'}`,
-      () => 'the repository has no tags',
-    );
     const detail = response.body ? await describeErrorBody(response) : '404 Not Found';
+    const tags = await this.listTags(ref.repository).catch((error: unknown) => error as Error);
+
+    if (tags instanceof RegistryError && tags.code === 'name-unknown') {
+      return new RegistryError('name-unknown', `repository ${ref.repository} does not exist in registry ${this.registry} (${detail}); check the repository name or push an image to it first`, { status: 404 });
+    }
+    const known = Array.isArray(tags) ? `available tags: ${tags.length > 0 ? tags.join(', ') : 'none'}` : `the tags could not be listed (${tags.message})`;
     return new RegistryError('manifest-unknown', `${missing} not found in ${this.registry}/${ref.repository} (${detail}); ${known}`, { status: 404 });
   }
 

@@ -96,6 +96,14 @@ describe.each([
     expect(error.code).toBe('manifest-unknown');
     expect(error.message).toMatch(/tag "v9" not found in .*perses\/known.*available tags: v1/);
   });
+
+  it('unknown repository says it does not exist', async () => {
+    const error = await errorOf(client.pullImage(`${registry.host}/perses/never-pushed:v1`));
+
+    expect(error.code).toBe('name-unknown');
+    expect(error.message).toContain(`repository perses/never-pushed does not exist in registry ${registry.host}`);
+    expect(error.message).not.toContain('has no tags');
+  });
 });
 
 describe('registry faults', () => {
