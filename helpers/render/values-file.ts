@@ -6,6 +6,16 @@ export class ValuesFileError extends Error {
   override name = 'ValuesFileError'
 }
 
+/**
+ * Returns a YAML parse error as its first line, which gives the line and
+ * column, and the source snippet with the caret below it that the yaml
+ * package prints after it (at most four lines in all).
+ */
+export function describeYamlError(error: unknown): string {
+  const lines = (error as Error).message.split('\n').filter((line) => line.trim() !== '')
+  return lines.slice(0, 4).join('\n')
+}
+
 /** Reads a YAML values file, which must contain one mapping, as helm requires. */
 export async function readValuesFile(file: string): Promise<Values> {
   let text: string
@@ -19,8 +29,7 @@ export async function readValuesFile(file: string): Promise<Values> {
   try {
     parsed = YAML.parse(text)
   } catch (error) {
-    const first = (error as Error).message.split('\n')[0]
-    throw new ValuesFileError(`values file ${file} is not valid YAML: ${first}`)
+    throw new ValuesFileError(`values file ${file} is not valid YAML: ${describeYamlError(error)}`)
   }
   if (parsed === null || parsed === undefined) return {}
   if (!isPlainObject(parsed)) throw new ValuesFileError(`values file ${file} must contain a mapping of values, found ${Array.isArray(parsed) ? 'a list' : typeof parsed}`)

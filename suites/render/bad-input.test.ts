@@ -1,6 +1,9 @@
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { describe, expect, test } from 'vitest'
 import { readHelmVersion, resolveHelmBinaries } from '../../helpers/helm/binaries.ts'
 import { writeFakeHelm } from '../../helpers/helm/fake-helm.ts'
@@ -9,6 +12,8 @@ import { renderChart } from '../../helpers/render/render-chart.ts'
 import { readValuesFile } from '../../helpers/render/values-file.ts'
 import { sharedHelmBinaries } from '../../helpers/suite/config.ts'
 import { unknownAxes } from '../../helpers/suite/render-suite.ts'
+
+const execFileAsync = promisify(execFile)
 
 async function scratchDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'bad-input-'))
@@ -32,6 +37,64 @@ describe('bad input', () => {
     await expect(loadChart(archive)).rejects.toThrow(/perses-1.0.0.tgz could not be unpacked as a .tgz/)
   })
 
+  test('corrupt .tgz keeps the reason from tar', async () => {
+    const archive = path.join(await scratchDir(), 'perses-1.0.0.tgz')
+    await writeFile(archive, 'not gzip')
+
+    const message = await loadChart(archive).then(() => '', (error: Error) => error.message)
+
+    expect(message).toMatch(/could not be unpacked as a .tgz: .*not in gzip format/)
+    expect(message).not.toContain(os.tmpdir() + path.sep + 'perses-chart-unpack')
+    expect(message).not.toContain('Command failed')
+  })
+
+  test('corrupt .tgz leaves no unpack folder', async () => {
+    const archive = path.join(await scratchDir(), 'perses-1.0.0.tgz')
+    await writeFile(archive, 'not gzip')
+    const unpackFolders = async () => (await readdir(os.tmpdir())).filter((entry) => entry.startsWith('perses-chart-unpack-'))
+    const before = await unpackFolders()
+
+    await expect(loadChart(archive)).rejects.toThrow(/could not be unpacked/)
+
+    expect(await unpackFolders()).toEqual(before)
+  })
+
+  test('packaged chart unpacks once per archive', async () => {
+    const archive = path.join(await scratchDir(), 'perses-reference.tgz')
+    await execFileAsync('tar', ['-czf', archive, '-C', 'fixtures/charts', 'reference'])
+
+    const first = await loadChart(archive)
+    const second = await loadChart(archive)
+
+    expect(second.dir).toBe(first.dir)
+    expect(existsSync(path.join(first.dir, 'Chart.yaml'))).toBe(true)
+  })
+
+  test.each(['README.md', '/dev/null'])('file %s is not a chart', async (file) => {
+    await expect(loadChart(file)).rejects.toThrow(/is not a chart folder or .tgz/)
+  })
+
+  test.each([
+    { text: '- name: perses\n', found: 'found a list' },
+    { text: 'name: perses\n', found: 'found no version' },
+    { text: 'apiVersion: v2\n', found: 'found no name and no version' },
+  ])('Chart.yaml with $found is rejected', async ({ text, found }) => {
+    const dir = await scratchDir()
+    await writeFile(path.join(dir, 'Chart.yaml'), text)
+
+    await expect(loadChart(dir)).rejects.toThrow(`Chart.yaml must be a mapping with name and version, ${found}`)
+  })
+
+  test('Chart.yaml YAML error keeps line and snippet', async () => {
+    const dir = await scratchDir()
+    await writeFile(path.join(dir, 'Chart.yaml'), 'name: perses\nversion: [1.0\n')
+
+    const message = await loadChart(dir).then(() => '', (error: Error) => error.message)
+
+    expect(message).toMatch(/Chart.yaml is not valid YAML: .*line \d+, column \d+/)
+    expect(message).toContain('version: [1.0')
+  })
+
   test('template that does not parse fails with its file', async () => {
     const chart = await loadChart('fixtures/charts/broken-template')
     const [helm] = await sharedHelmBinaries()
@@ -44,6 +107,15 @@ describe('bad input', () => {
 
   test('values file that is not YAML names the file', async () => {
     await expect(readValuesFile('fixtures/values/not-yaml.yaml')).rejects.toThrow(/values file fixtures\/values\/not-yaml.yaml is not valid YAML/)
+  })
+
+  test('values file YAML error keeps line and snippet', async () => {
+    const message = await readValuesFile('fixtures/values/not-yaml.yaml').then(() => '', (error: Error) => error.message)
+
+    expect(message).toMatch(/at line 2, column 9/)
+    expect(message).toContain('name: perses-manifests')
+    expect(message).toContain('^')
+    expect(message.split('\n').length).toBeLessThanOrEqual(4)
   })
 
   test('values file holding a list is rejected', async () => {
