@@ -198,7 +198,7 @@ async function collectEntries(options: BuildImageOptions): Promise<TarEntry[]> {
  */
 async function walkFolder(root: string, relative: string): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
-  const names = (await readdir(path.join(root, relative))).sort();
+  const names = (await readFolderNames(path.join(root, relative))).sort();
 
   for (const name of names) {
     const entryPath = relative === '' ? name : `${relative}/${name}`;
@@ -218,6 +218,26 @@ async function walkFolder(root: string, relative: string): Promise<TarEntry[]> {
     }
   }
   return entries;
+}
+
+/**
+ * Lists a folder's entry names. They are read as bytes, because Node decodes
+ * a name that is not valid UTF-8 with U+FFFD, and that name then names no
+ * file. The image stores paths as UTF-8, so such a name is an error.
+ */
+async function readFolderNames(folder: string): Promise<string[]> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const names: string[] = [];
+
+  for (const rawName of await readdir(folder, { encoding: 'buffer' })) {
+    try {
+      names.push(decoder.decode(rawName));
+    } catch {
+      const shown = [...rawName].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
+      throw new Error(`folder ${folder} contains a file name that is not valid UTF-8 ("${shown}"); rename it, because the image stores paths as UTF-8`);
+    }
+  }
+  return names;
 }
 
 function checkImagePath(rawPath: string): string {

@@ -120,6 +120,17 @@ describe('build', () => {
     await expect(readOciLayout(dir)).rejects.toThrow(/found tags \[v1, v1-artifact\]/);
   });
 
+  it('non-UTF-8 file name names the folder', async () => {
+    const dir = await makeScratchDir();
+    await mkdir(path.join(dir, 'dashboards'));
+    // "caf\xe9.json": é in Latin-1, which is not valid UTF-8.
+    await writeFile(Buffer.concat([Buffer.from(`${dir}/dashboards/caf`), Buffer.from([0xe9]), Buffer.from('.json')]), '{}');
+
+    const build = buildImage({ sourceDir: dir });
+
+    await expect(build).rejects.toThrow(`folder ${path.join(dir, 'dashboards')} contains a file name that is not valid UTF-8 ("caf\\xe9.json")`);
+  });
+
   it('missing source folder names the path', async () => {
     await expect(buildImage({ sourceDir: path.join(repoRoot, 'no-such-folder') })).rejects.toThrow(/no-such-folder does not exist/);
   });
