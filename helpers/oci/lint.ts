@@ -2,17 +2,16 @@
 // the chart mounts (ociArtifacts.subPath) must exist in the image, and every
 // file Perses provisioning would read there must load.
 
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-
-import { parse as parseYaml } from 'yaml';
 
 import { compareWalkOrder } from './build.js';
 import type { BuiltImage } from './image.js';
 import { listImageFiles } from './image-files.js';
 import { isOciLayout, readOciLayout } from './layout.js';
+import { asRecord, checkProvisioningFolders, compareImageReference, decodeUtf8, loadValues, readOciArtifactsValues } from './lint-values.js';
 import { PROVISIONED_EXTENSIONS, parseResourceFile, type PersesResource } from './perses-resources.js';
-import { parseReference } from './reference.js';
+import { parseReference, type ImageReference } from './reference.js';
 import { RegistryClient } from './registry-client.js';
 
 export type FileStatus = 'ok' | 'error' | 'ignored';
@@ -35,6 +34,8 @@ export interface LintReport {
   subPath: string | undefined;
   /** Problems with the values or the mounted folder as a whole. */
   problems: string[];
+  /** Findings that do not fail the lint, such as values that point at another image. */
+  warnings: string[];
   files: FileVerdict[];
   /** True when there are no problems and no file has status 'error'. */
   ok: boolean;
@@ -59,21 +60,25 @@ export interface LintArtifactOptions {
  */
 export async function lintArtifact(options: LintArtifactOptions): Promise<LintReport> {
   const values = await loadValues(options.values);
-  const { image, source } = await loadArtifact(options);
+  const { image, source, reference } = await loadArtifact(options);
   const problems: string[] = [];
+  const warnings: string[] = [];
 
-  const ociArtifacts = asRecord(values.ociArtifacts);
-  if (!ociArtifacts) problems.push('values have no ociArtifacts section; set ociArtifacts.image.reference and ociArtifacts.mountPath');
-  const mountPath = typeof ociArtifacts?.mountPath === 'string' ? ociArtifacts.mountPath : undefined;
-  const subPath = typeof ociArtifacts?.subPath === 'string' && ociArtifacts.subPath !== '' ? ociArtifacts.subPath : undefined;
+  const { mountPath, subPath, reference: valuesReference, problems: valuesProblems } = readOciArtifactsValues(values);
+  problems.push(...valuesProblems);
   problems.push(...checkProvisioningFolders(values, mountPath));
+  if (reference && valuesReference) {
+    const client = registryClientFor(reference, options);
+    const warning = await compareImageReference({ valuesReference, linted: reference, lintedDigest: image.manifestDigest, resolveDigest: (ref) => client.resolveDigest(ref) });
+    if (warning) warnings.push(warning);
+  }
 
   const tree = listImageFiles(image);
   const root = subPath === undefined ? '' : path.posix.normalize(subPath).replace(/^\/+|\/+$/g, '');
   if (root !== '' && tree.get(root)?.type !== 'directory' && ![...tree.keys()].some((entryPath) => entryPath.startsWith(`${root}/`))) {
     const topLevel = [...tree.values()].filter((entry) => entry.type === 'directory' && !entry.path.includes('/')).map((entry) => entry.path).sort();
     problems.push(`ociArtifacts.subPath "${subPath}" does not exist in ${source}; folders at the image root: ${topLevel.join(', ') || 'none'}`);
-    return { artifact: source, mountPath, subPath, problems, files: [], ok: false };
+    return { artifact: source, mountPath, subPath, problems, warnings, files: [], ok: false };
   }
 
   const mounted = [...tree.values()]
@@ -87,7 +92,7 @@ export async function lintArtifact(options: LintArtifactOptions): Promise<LintRe
     { existingProjects: options.existingProjects ?? [] },
   );
   const ok = problems.length === 0 && files.every((file) => file.status !== 'error');
-  return { artifact: source, mountPath, subPath, problems, files, ok };
+  return { artifact: source, mountPath, subPath, problems, warnings, files, ok };
 }
 
 /**
@@ -110,7 +115,8 @@ export function lintResourceFiles(
     } else if (!PROVISIONED_EXTENSIONS.includes(extension)) {
       verdicts.push({ path: file.path, status: 'ignored', messages: [`Perses provisioning reads only ${PROVISIONED_EXTENSIONS.join(', ')} files`], resourceCount: 0 });
     } else {
-      const { resources, errors } = parseResourceFile(file.path, file.content.toString('utf8'));
+      const text = decodeUtf8(file.content);
+      const { resources, errors } = text === undefined ? { resources: [], errors: ['file is not valid UTF-8; save it as UTF-8'] } : parseResourceFile(file.path, text);
       const verdict: FileVerdict = { path: file.path, status: 'ok', messages: errors, resourceCount: resources.length };
       verdicts.push(verdict);
       parsed.push({ verdict, resources });
@@ -129,7 +135,7 @@ export function lintResourceFiles(
       const id = resource.project ? `${resource.kind} ${resource.project}/${resource.name}` : `${resource.kind} ${resource.name}`;
 
       if (resource.project !== undefined && !projects.has(resource.project)) {
-        verdict.messages.push(`${id} needs project "${resource.project}", which is not in the artifact; add a Project resource named "${resource.project}" or declare it as an existing project`);
+        verdict.messages.push(`${id} needs project "${resource.project}", which is not in the artifact; add a Project resource named "${resource.project}", or pass --existing-project ${resource.project} if it already exists in Perses`);
       }
 
       const key = `${resource.kind}|${resource.project ?? ''}|${resource.name}`;
@@ -154,6 +160,7 @@ export function lintResourceFiles(
 export function formatLintReport(report: LintReport): string {
   const lines = [`artifact: ${report.artifact}`, `mounted folder: ${report.subPath ?? '(image root)'} at ${report.mountPath ?? '(mountPath not set)'}`];
   for (const problem of report.problems) lines.push(`✗ ${problem}`);
+  for (const warning of report.warnings) lines.push(`! warning: ${warning}`);
   for (const file of report.files) {
     const mark = STATUS_MARKS[file.status];
     const detail = file.status === 'ok' ? `${file.resourceCount} resource${file.resourceCount === 1 ? '' : 's'}` : '';
@@ -161,7 +168,8 @@ export function formatLintReport(report: LintReport): string {
     for (const message of file.messages) lines.push(`    ${message}`);
   }
   const counts = (['ok', 'error', 'ignored'] as const).map((status) => `${report.files.filter((file) => file.status === status).length} ${status}`);
-  lines.push(`${report.ok ? '✓' : '✗'} ${counts.join(', ')}, ${report.problems.length} other problem${report.problems.length === 1 ? '' : 's'}`);
+  const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+  lines.push(`${report.ok ? '✓' : '✗'} ${counts.join(', ')}, ${plural(report.problems.length, 'other problem')}, ${plural(report.warnings.length, 'warning')}`);
   return lines.join('\n');
 }
 
@@ -173,43 +181,41 @@ function defaultPluginKind(resource: PersesResource): string | undefined {
   return typeof plugin?.kind === 'string' ? plugin.kind : '(no plugin kind)';
 }
 
-/** The chart's provisioning folders must include mountPath, or Perses never reads the mounted files. */
-function checkProvisioningFolders(values: Record<string, unknown>, mountPath: string | undefined): string[] {
-  const provisioning = asRecord(asRecord(values.config)?.provisioning);
-  const folders = provisioning?.folders;
-  if (mountPath === undefined || !Array.isArray(folders)) return [];
-  const normalize = (folder: string): string => folder.replace(/\/+$/, '');
-  if (folders.some((folder) => typeof folder === 'string' && normalize(folder) === normalize(mountPath))) return [];
-  return [`config.provisioning.folders [${folders.join(', ')}] does not include ociArtifacts.mountPath "${mountPath}"; add it, or Perses never reads the mounted files`];
-}
-
-async function loadValues(values: Record<string, unknown> | string): Promise<Record<string, unknown>> {
-  if (typeof values !== 'string') return values;
-  const text = await readFile(values, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`values file ${values} cannot be read (${error.code ?? error.message}); pass the Helm values file that enables ociArtifacts`);
-  });
-  const parsed: unknown = parseYaml(text);
-  const record = asRecord(parsed);
-  if (!record) throw new Error(`values file ${values} is not a YAML mapping; expected Helm values with an ociArtifacts section`);
-  return record;
-}
-
-async function loadArtifact(options: LintArtifactOptions): Promise<{ image: BuiltImage; source: string }> {
+async function loadArtifact(options: LintArtifactOptions): Promise<{ image: BuiltImage; source: string; reference?: ImageReference }> {
   if (typeof options.artifact !== 'string') return { image: options.artifact, source: `image ${options.artifact.manifestDigest}` };
+  const artifact = options.artifact;
 
-  const isDirectory = (await stat(options.artifact).catch(() => undefined))?.isDirectory() ?? false;
-  if (isDirectory) {
-    if (!(await isOciLayout(options.artifact))) {
-      throw new Error(`${options.artifact} is a folder but not an OCI layout (no oci-layout file); build one with \`perses-oci build <dir> --layout ${options.artifact}\``);
+  const artifactStat = await stat(artifact).catch(() => undefined);
+  if (artifactStat?.isDirectory()) {
+    if (!(await isOciLayout(artifact))) {
+      throw new Error(`${artifact} is a folder but not an OCI layout (no oci-layout file); build one with \`perses-oci build <dir> --layout ${artifact}\``);
     }
-    return { image: await readOciLayout(options.artifact, options.tag), source: `OCI layout ${options.artifact}` };
+    return { image: await readOciLayout(artifact, options.tag), source: `OCI layout ${artifact}` };
+  }
+  if (artifactStat) throw new Error(`${artifact} is a file, not a folder; pass an OCI layout folder or a registry reference such as ${EXAMPLE_REFERENCE}`);
+  if (looksLikePath(artifact)) {
+    throw new Error(`${artifact}: no such folder; pass an existing OCI layout folder (build one with \`perses-oci build <dir> --layout ${artifact}\`) or a registry reference such as ${EXAMPLE_REFERENCE}`);
   }
 
-  const reference = parseReference(options.artifact);
-  const client = new RegistryClient({ registry: reference.registry, username: options.username, password: options.password });
-  return { image: await client.pullImage(reference), source: options.artifact };
+  const reference = parseReference(artifact);
+  return { image: await registryClientFor(reference, options).pullImage(reference), source: artifact, reference };
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+const EXAMPLE_REFERENCE = '127.0.0.1:5000/perses/manifests:v1';
+
+function registryClientFor(reference: ImageReference, options: LintArtifactOptions): RegistryClient {
+  return new RegistryClient({ registry: reference.registry, username: options.username, password: options.password });
+}
+
+/**
+ * Returns true when `text` reads as a local path rather than a registry
+ * reference. A path starts with ./, ../, / or ~, or its first component is
+ * not host-like. Host-like means it contains a dot or a colon or is
+ * localhost, which is the rule Docker uses to find a registry host.
+ */
+function looksLikePath(text: string): boolean {
+  if (/^(\.{1,2}\/|\/|~)/.test(text)) return true;
+  const first = text.split('/', 1)[0] ?? '';
+  const hostLike = first === 'localhost' || first.includes('.') || first.includes(':') || first.startsWith('[');
+  return !text.includes('/') || !hostLike;
 }

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -6,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildImage } from '../../helpers/oci/build.js';
 import type { BuiltImage } from '../../helpers/oci/image.js';
-import { lintArtifact, type LintReport } from '../../helpers/oci/lint.js';
+import { lintArtifact, lintResourceFiles, type LintReport } from '../../helpers/oci/lint.js';
 import { RegistryClient } from '../../helpers/oci/registry-client.js';
 import { startRegistry, type RunningRegistry } from '../../helpers/oci/registry-server.js';
 
@@ -60,6 +62,105 @@ describe('lint per environment', () => {
 
     expect(report.ok).toBe(false);
     expect(report.problems.join('\n')).toContain('does not include ociArtifacts.mountPath "/etc/perses/provisioning"');
+  });
+});
+
+describe('lint of the values', () => {
+  let image: BuiltImage;
+  let scratchDir: string;
+  beforeAll(async () => {
+    image = await buildImage({ sourceDir: path.join(environments, 'artifact') });
+    scratchDir = await mkdtemp(path.join(os.tmpdir(), 'perses-oci-lint-'));
+  });
+  afterAll(async () => {
+    await rm(scratchDir, { recursive: true, force: true });
+  });
+
+  it('reference-only values are rejected', async () => {
+    const values = { ociArtifacts: { image: { reference: 'registry.example.com/perses/manifests:v1' } } };
+
+    const report = await lintArtifact({ artifact: image, values });
+
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContain('ociArtifacts.name is missing or empty; the chart rejects values without it, so set it');
+    expect(report.problems).toContain('ociArtifacts.mountPath is missing or empty; the chart rejects values without it, so set it');
+    expect(report.problems.join('\n')).not.toContain('image.reference');
+  });
+
+  it('empty reference is rejected', async () => {
+    const values = { ociArtifacts: { name: 'perses-manifests', mountPath: '/etc/perses/provisioning', image: { reference: '' } } };
+
+    const report = await lintArtifact({ artifact: image, values });
+
+    expect(report.problems).toEqual(['ociArtifacts.image.reference is missing or empty; the chart rejects values without it, so set it']);
+  });
+
+  it.each([
+    ['{}', { ociArtifacts: {} }],
+    ['null', { ociArtifacts: null }],
+    ['unset', {}],
+  ])('ociArtifacts %s means the feature is off', async (_case, values) => {
+    const report = await lintArtifact({ artifact: image, values });
+
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]).toMatch(/^ociArtifacts is off in these values, nothing mounts the artifact/);
+  });
+
+  it('values file that is not YAML is named', async () => {
+    const valuesPath = path.join(scratchDir, 'broken-values.yaml');
+    await writeFile(valuesPath, 'ociArtifacts: [unclosed\n  name: x\n');
+
+    const lint = lintArtifact({ artifact: image, values: valuesPath });
+
+    await expect(lint).rejects.toThrow(`values file ${valuesPath} is not valid YAML`);
+  });
+
+  it('values file that is not UTF-8 is named', async () => {
+    const valuesPath = path.join(scratchDir, 'latin1-values.yaml');
+    await writeFile(valuesPath, Buffer.from('ociArtifacts:\n  name: caf\xe9\n', 'latin1'));
+
+    const lint = lintArtifact({ artifact: image, values: valuesPath });
+
+    await expect(lint).rejects.toThrow(`values file ${valuesPath} is not valid UTF-8`);
+  });
+
+  it.each(['./no-such-layout', 'no-such-layout', 'out/no-such-layout', '/no/such/layout'])('missing folder %s says no such folder', async (artifact) => {
+    const lint = lintArtifact({ artifact, values: path.join(environments, 'values/prod.yaml') });
+
+    await expect(lint).rejects.toThrow(`${artifact}: no such folder`);
+  });
+
+  it('file as artifact is rejected', async () => {
+    const lint = lintArtifact({ artifact: path.join(repoRoot, 'README.md'), values: path.join(environments, 'values/prod.yaml') });
+
+    await expect(lint).rejects.toThrow(/README\.md is a file, not a folder/);
+  });
+});
+
+describe('lint of file contents', () => {
+  it('non-UTF-8 file is reported as such', () => {
+    const content = Buffer.from('kind: Project\nmetadata:\n  name: caf\xe9\nspec: {}\n', 'latin1');
+
+    const [verdict] = lintResourceFiles([{ path: 'projects/cafe.yaml', content }], { existingProjects: [] });
+
+    expect(verdict?.status).toBe('error');
+    expect(verdict?.messages).toEqual(['file is not valid UTF-8; save it as UTF-8']);
+  });
+
+  it('UTF-8 file with accents is ok', () => {
+    const content = Buffer.from('kind: Project\nmetadata:\n  name: cafe\nspec:\n  display:\n    name: Café\n', 'utf8');
+
+    const [verdict] = lintResourceFiles([{ path: 'projects/cafe.yaml', content }], { existingProjects: [] });
+
+    expect(verdict?.status).toBe('ok');
+  });
+
+  it('missing project hint names --existing-project', () => {
+    const content = Buffer.from('kind: Dashboard\nmetadata:\n  name: d\n  project: elsewhere\nspec: {}\n');
+
+    const [verdict] = lintResourceFiles([{ path: 'd.yaml', content }], { existingProjects: [] });
+
+    expect(verdict?.messages.join('\n')).toContain('--existing-project elsewhere');
   });
 });
 
@@ -130,6 +231,34 @@ describe('lint from a registry reference', () => {
 
     expect(report.ok).toBe(true);
     expect(report.artifact).toBe(pushed.reference);
+  });
+
+  it('missing repository says it does not exist', async () => {
+    const lint = lintArtifact({ artifact: `${registry.host}/perses/never-pushed:v1`, values: path.join(environments, 'values/prod.yaml') });
+
+    await expect(lint).rejects.toThrow('repository perses/never-pushed does not exist');
+  });
+
+  it.each([
+    ['same tag', (host: string) => `${host}/perses/compared:v1`, undefined],
+    ['same digest', (host: string, digest: string) => `${host}/perses/compared@${digest}`, undefined],
+    ['other tag, same manifest', (host: string) => `${host}/perses/compared:v1-again`, undefined],
+    ['other repository', (host: string) => `${host}/perses/other:v1`, /points at .*perses\/other, not at the linted artifact/],
+    ['other manifest', (host: string) => `${host}/perses/compared:v2`, /tag "v2" points at sha256:[a-f0-9]{64}, but the linted artifact is/],
+  ])('values reference: %s', async (_case, referenceFor, warning) => {
+    const client = new RegistryClient({ registry: registry.host });
+    const image = await buildImage({ sourceDir: path.join(environments, 'artifact') });
+    const other = await buildImage({ sourceDir: path.join(environments, 'artifact/prod') });
+    const pushed = await client.pushImage(image, { repository: 'perses/compared', tag: 'v1' });
+    await client.pushImage(image, { repository: 'perses/compared', tag: 'v1-again' });
+    await client.pushImage(other, { repository: 'perses/compared', tag: 'v2' });
+    const values = { ...valuesFor('prod'), ociArtifacts: { ...(valuesFor('prod').ociArtifacts as object), image: { reference: referenceFor(registry.host, pushed.digest) } } };
+
+    const report = await lintArtifact({ artifact: pushed.taggedReference, values });
+
+    expect(report.ok).toBe(true);
+    if (warning) expect(report.warnings.join('\n')).toMatch(warning);
+    else expect(report.warnings).toEqual([]);
   });
 });
 
