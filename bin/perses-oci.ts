@@ -9,7 +9,7 @@ import type { BuiltImage } from '../helpers/oci/image.js';
 import { isOciLayout, readOciLayout, writeOciLayout } from '../helpers/oci/layout.js';
 import { formatLintReport, lintArtifact } from '../helpers/oci/lint.js';
 import { parseReference } from '../helpers/oci/reference.js';
-import { RegistryClient } from '../helpers/oci/registry-client.js';
+import { RegistryClient, type BlobProgress } from '../helpers/oci/registry-client.js';
 import { startRegistry } from '../helpers/oci/registry-server.js';
 
 const USAGE = `Usage: npx tsx bin/perses-oci.ts <command> [options]
@@ -18,9 +18,11 @@ Commands:
   build <dir> --layout <out> [--tag <tag>]
       Build an image from a folder of Perses resources and write it as an OCI
       layout folder. --tag sets the layout tag (default: latest).
-  push <dir|layout> <host[:port]/repository:tag>
+  push <dir|layout> <host[:port]/repository:tag> [--quiet]
       Build the folder (or read the OCI layout) and push it. Prints the digest
-      and the Helm values snippet that pins it.
+      and a Helm values block that mounts the artifact pinned by digest.
+      Blobs over 8 MiB are sent in 8 MiB chunks with a progress line on
+      stderr for each; --quiet leaves the progress out.
   lint <layout|reference> --values <file> [--existing-project <name>]...
       Check the artifact as the chart mounts it with these values.
   registry [--port <port>] [--htpasswd <user:password>]
@@ -59,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
       'existing-project': { type: 'string', multiple: true },
       port: { type: 'string' },
       htpasswd: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -85,11 +88,16 @@ async function main(argv: string[]): Promise<void> {
     if (!reference.tag) throw new UsageError(`push target "${target}" has no tag; add one, e.g. ${target}:v1`);
     const image = (await isOciLayout(source)) ? await readOciLayout(source, flags.tag) : await buildFromFlags(source, flags);
     const client = new RegistryClient({ registry: reference.registry, username, password });
-    const chunkSizeBytes = flags['chunk-size'] === undefined ? undefined : parsePositiveInteger(flags['chunk-size'], '--chunk-size');
-    const result = await client.pushImage(image, { repository: reference.repository, tag: reference.tag, chunkSizeBytes });
-    process.stdout.write(
-      `pushed ${result.taggedReference}\ndigest: ${result.digest}\n\n# Helm values: pin the artifact by digest\nociArtifacts:\n  image:\n    reference: "${result.reference}"\n`,
-    );
+    const largestBlobBytes = Math.max(...[...image.blobs.values()].map((blob) => blob.length));
+    const chunkSizeBytes =
+      flags['chunk-size'] !== undefined
+        ? parsePositiveInteger(flags['chunk-size'], '--chunk-size')
+        : largestBlobBytes > PROGRESS_THRESHOLD_BYTES && !flags.quiet
+          ? PROGRESS_CHUNK_BYTES
+          : undefined;
+    const onProgress = flags.quiet ? undefined : printBlobProgress;
+    const result = await client.pushImage(image, { repository: reference.repository, tag: reference.tag, chunkSizeBytes, onProgress });
+    process.stdout.write(`pushed ${result.taggedReference}\ndigest: ${result.digest}\n\n${formatValuesBlock(result.reference)}`);
     return;
   }
 
@@ -108,6 +116,49 @@ async function main(argv: string[]): Promise<void> {
   }
 
   throw new UsageError(`unknown command "${command}"; expected build, push, lint or registry`);
+}
+
+/** Blobs larger than this get progress lines during a push. */
+const PROGRESS_THRESHOLD_BYTES = 8 * 1024 * 1024;
+/** Chunk size for large blobs when --chunk-size is not set, so progress shows during the upload, not only at its end. */
+const PROGRESS_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Volume name and mount path of the commented ociArtifacts example in the reference chart's values.yaml. */
+const DEFAULT_VOLUME_NAME = 'perses-manifests';
+const DEFAULT_MOUNT_PATH = '/etc/perses/provisioning';
+
+function printBlobProgress(progress: BlobProgress): void {
+  if (progress.totalBytes <= PROGRESS_THRESHOLD_BYTES) return;
+
+  const mebibytes = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+  const blob = `blob ${progress.digest.slice(0, 'sha256:'.length + 12)} (${mebibytes(progress.totalBytes)} MiB)`;
+  const state =
+    progress.state === 'exists'
+      ? 'already in the registry, nothing sent'
+      : `${mebibytes(progress.acceptedBytes)} of ${mebibytes(progress.totalBytes)} MiB sent${progress.state === 'uploaded' ? ', done' : ''}`;
+  process.stderr.write(`${blob}: ${state}\n`);
+}
+
+/**
+ * Formats the Helm values that mount the pushed artifact: every key the chart
+ * requires, with the example volume name and mount path, and the
+ * provisioning folder Perses must read.
+ */
+function formatValuesBlock(pinnedReference: string): string {
+  return [
+    '# Helm values for this artifact: merge into your values. name and mountPath',
+    '# are defaults, so change them if your release uses others, and keep any',
+    '# provisioning folders you already list.',
+    'ociArtifacts:',
+    `  name: ${DEFAULT_VOLUME_NAME}`,
+    '  image:',
+    `    reference: "${pinnedReference}"`,
+    `  mountPath: ${DEFAULT_MOUNT_PATH}`,
+    'config:',
+    '  provisioning:',
+    '    folders:',
+    `      - ${DEFAULT_MOUNT_PATH}`,
+    '',
+  ].join('\n');
 }
 
 async function buildFromFlags(sourceDir: string, flags: { form?: string; label?: string[]; annotation?: string[] }): Promise<BuiltImage> {

@@ -33,6 +33,17 @@ export interface PushImageOptions {
   tag: string;
   /** Upload blobs in PATCH chunks of this many bytes; a single PUT when left out. */
   chunkSizeBytes?: number;
+  /** Called for each blob: once if the registry has it, else after each accepted chunk and at the end. */
+  onProgress?: (progress: BlobProgress) => void;
+}
+
+export interface BlobProgress {
+  digest: string;
+  mediaType: string;
+  acceptedBytes: number;
+  totalBytes: number;
+  /** 'exists' when the registry had the blob already, so nothing was sent. */
+  state: 'exists' | 'uploading' | 'uploaded';
 }
 
 export interface PushResult {
@@ -88,7 +99,13 @@ export class RegistryClient {
     for (const descriptor of descriptors) {
       const bytes = image.blobs.get(descriptor.digest);
       if (!bytes) throw new RegistryError('blob-unknown', `image ${image.manifestDigest} lacks blob ${descriptor.digest} (${descriptor.mediaType}); build the image again`);
-      await this.pushBlob(repository, descriptor.digest, bytes, { chunkSizeBytes: options.chunkSizeBytes });
+      const report = (acceptedBytes: number, state: BlobProgress['state']): void =>
+        options.onProgress?.({ digest: descriptor.digest, mediaType: descriptor.mediaType, acceptedBytes, totalBytes: bytes.length, state });
+      const outcome = await this.pushBlob(repository, descriptor.digest, bytes, {
+        chunkSizeBytes: options.chunkSizeBytes,
+        onProgress: (acceptedBytes) => report(acceptedBytes, acceptedBytes === bytes.length ? 'uploaded' : 'uploading'),
+      });
+      if (outcome === 'exists') report(bytes.length, 'exists');
     }
 
     for (const descriptor of descriptors) {
@@ -147,7 +164,8 @@ export class RegistryClient {
           await this.expectStatus(patch, [202], `upload chunk at byte ${offset} of blob ${digest} in ${repository}`);
           location = this.uploadLocation(patch, repository);
           acceptedBytes = offset + chunk.length;
-          options.onProgress?.(acceptedBytes);
+          // The last chunk is reported once, after the closing PUT below.
+          if (acceptedBytes < bytes.length) options.onProgress?.(acceptedBytes);
         }
       }
 

@@ -4,10 +4,14 @@ import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 
-import { findFreePort, findRegistryBinary } from '../../helpers/oci/registry-server.js';
-import { runCli } from './run-cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+
+import { lintArtifact } from '../../helpers/oci/lint.js';
+import { findFreePort, findRegistryBinary, startRegistry, type RunningRegistry } from '../../helpers/oci/registry-server.js';
+import { repoRoot, runCli } from './run-cli.js';
 
 const scratchDirs: string[] = [];
 
@@ -67,5 +71,50 @@ describe('perses-oci registry', () => {
     expect(result.stderr).toContain('docker-registry exited unexpectedly (signal SIGKILL); last output:');
     expect(storageDir).not.toBe('');
     expect(existsSync(path.dirname(storageDir))).toBe(false);
+  });
+});
+
+describe('perses-oci push', () => {
+  let registry: RunningRegistry;
+  let largeDir: string;
+  beforeAll(async () => {
+    registry = await startRegistry();
+    // Random bytes do not compress, so the layer stays above the 8 MiB progress threshold.
+    largeDir = await makeScratchDir('perses-oci-cli-large-');
+    await writeFile(path.join(largeDir, 'large.bin'), randomBytes(9 * 1024 * 1024));
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('printed values lint clean', async () => {
+    const result = await runCli(['push', 'fixtures/oci/environments/artifact/prod', `${registry.host}/perses/snippet:v1`]);
+    const pinned = /^digest: (\S+)$/m.exec(result.stdout)?.[1] ?? '';
+    const block = result.stdout.slice(result.stdout.indexOf('\n\n') + 2);
+
+    const report = await lintArtifact({ artifact: `${registry.host}/perses/snippet:v1`, values: parseYaml(block) as Record<string, unknown> });
+
+    expect(result.code).toBe(0);
+    expect(block).toContain('merge into your values');
+    expect(block).toContain(`reference: "${registry.host}/perses/snippet@${pinned}"`);
+    expect(report.problems).toEqual([]);
+    expect(report.warnings).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('large blob shows progress', async () => {
+    const result = await runCli(['push', largeDir, `${registry.host}/perses/large:v1`]);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^blob sha256:[a-f0-9]{12} \(9\.0 MiB\): 8\.0 of 9\.0 MiB sent$/m);
+    expect(result.stderr).toMatch(/^blob sha256:[a-f0-9]{12} \(9\.0 MiB\): 9\.0 of 9\.0 MiB sent, done$/m);
+  });
+
+  it('--quiet hides the progress', async () => {
+    const result = await runCli(['push', '--quiet', largeDir, `${registry.host}/perses/large-quiet:v1`]);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain(`pushed ${registry.host}/perses/large-quiet:v1`);
   });
 });
