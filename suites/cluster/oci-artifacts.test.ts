@@ -1,7 +1,8 @@
 // Proves on a real kubelet and containerd that the reference chart's
 // ociArtifacts values mount an OCI image as a volume: files at mountPath,
-// subPath, upgrade, rollback and the two image pull failures. Skipped
-// unless a cluster from bin/cluster.ts runs or CLUSTER_KUBECONFIG is set.
+// subPath, upgrade, rollback and the two image pull failures. It installs
+// releases, so it runs only when asked: LIVE=1 with the cluster from
+// bin/cluster.ts up, or CLUSTER_KUBECONFIG.
 
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -19,10 +20,12 @@ import { buildImage } from '../../helpers/oci/build.js';
 import { RegistryClient } from '../../helpers/oci/registry-client.js';
 import { startRegistry, type RunningRegistry } from '../../helpers/oci/registry-server.js';
 
-const kubeconfig = await readyClusterKubeconfig();
-const suiteName = kubeconfig
-  ? 'cluster: ociArtifacts on a live kubelet'
-  : 'cluster: ociArtifacts on a live kubelet (skipped: no cluster is up; run `npx tsx bin/cluster.ts up` or set CLUSTER_KUBECONFIG)';
+const requested = process.env.LIVE === '1' || Boolean(process.env.CLUSTER_KUBECONFIG);
+const kubeconfig = requested ? await readyClusterKubeconfig() : undefined;
+const skipReason = !requested
+  ? 'cluster tests are off: set LIVE=1 after `npx tsx bin/cluster.ts up`, or CLUSTER_KUBECONFIG'
+  : 'LIVE=1, but no cluster is up: run `npx tsx bin/cluster.ts up` or set CLUSTER_KUBECONFIG';
+const suiteName = kubeconfig ? 'cluster: ociArtifacts on a live kubelet' : `cluster: ociArtifacts on a live kubelet (skipped: ${skipReason})`;
 
 const CHART = path.join(PROJECT_ROOT, 'fixtures', 'charts', 'reference');
 const MOUNT_PATH = '/etc/perses/provisioning';
