@@ -145,9 +145,9 @@ function printBlobProgress(progress: BlobProgress): void {
  */
 function formatValuesBlock(pinnedReference: string): string {
   return [
-    '# Helm values for this artifact: merge into your values. name and mountPath',
-    '# are defaults, so change them if your release uses others, and keep any',
-    '# provisioning folders you already list.',
+    '# Helm values for this artifact: merge into your values. The name and',
+    '# mountPath are examples, so change them to fit your release, and keep',
+    '# any provisioning folders you already list.',
     'ociArtifacts:',
     `  name: ${DEFAULT_VOLUME_NAME}`,
     '  image:',
