@@ -5,6 +5,8 @@ const reportDir = process.env.REPORT_DIR ?? 'reports'
 export default defineConfig({
   test: {
     include: ['suites/**/*.test.ts'],
+    // Prints the chart and the helm binaries once, not once per worker.
+    globalSetup: ['./helpers/suite/announce-run.ts'],
     // Render cells wait for a free helm slot; a slow chart should fail with
     // its own timeout message, not this one.
     testTimeout: 300_000,

@@ -32,6 +32,12 @@ export function readSuiteConfig(env: NodeJS.ProcessEnv = process.env): SuiteConf
     }
   }
 
+  // An empty PERSES_CHART is most likely a variable that failed to expand,
+  // and falling back to the reference chart would report a pass for it.
+  if (env.PERSES_CHART !== undefined && env.PERSES_CHART.trim() === '') {
+    throw new ConfigError('PERSES_CHART is set but empty; set it to a chart folder or .tgz, or unset it to test the reference chart')
+  }
+
   const config: SuiteConfig = {
     chart: env.PERSES_CHART || fromFile.chart || DEFAULTS.chart,
     matrix: (env.MATRIX || fromFile.matrix || DEFAULTS.matrix) as MatrixMode,
@@ -58,13 +64,24 @@ export function sharedHelmBinaries(): Promise<HelmBinary[]> {
   return helmBinaries
 }
 
-/** Loads each chart once per worker. */
+/** Loads each chart once per worker and prints `chart: <label>` once per run, next to the helm binaries. */
 export function sharedChart(chartPath: string): Promise<ChartUnderTest> {
   const key = path.resolve(chartPath)
   let pending = charts.get(key)
   if (!pending) {
-    pending = loadChart(chartPath)
+    pending = loadChart(chartPath).then((chart) => {
+      announceChart(chart.label)
+      return chart
+    })
     charts.set(key, pending)
   }
   return pending
+}
+
+/** Prints a chart's label once, guarded through process.env as the helm binaries line is. */
+function announceChart(label: string): void {
+  const printed = (process.env.CHARTS_PRINTED ?? '').split('\n')
+  if (printed.includes(label)) return
+  process.env.CHARTS_PRINTED = [...printed.filter(Boolean), label].join('\n')
+  console.info(`chart: ${label}`)
 }
