@@ -44,7 +44,8 @@ export async function loadValues(values: Record<string, unknown> | string): Prom
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    const reason = (error as Error).message.split('\n')[0] ?? String(error);
+    // The yaml package ends the first line with ':' before a code excerpt.
+    const reason = ((error as Error).message.split('\n')[0] ?? String(error)).replace(/:$/, '');
     throw new Error(`values file ${values} is not valid YAML (${reason}); fix the syntax or pass the Helm values file that enables ociArtifacts`);
   }
   const record = asRecord(parsed);

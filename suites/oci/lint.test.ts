@@ -113,6 +113,7 @@ describe('lint of the values', () => {
     const lint = lintArtifact({ artifact: image, values: valuesPath });
 
     await expect(lint).rejects.toThrow(`values file ${valuesPath} is not valid YAML`);
+    await expect(lint).rejects.toThrow(/at line \d+, column \d+\); fix the syntax/);
   });
 
   it('values file that is not UTF-8 is named', async () => {
