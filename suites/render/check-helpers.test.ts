@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { diffValues } from '../../helpers/checks/helm-parity.ts'
+import { mentionsField, rejectsInvalidValues } from '../../helpers/checks/rejection.ts'
+import type { CheckContext } from '../../helpers/checks/types.ts'
 import { compareKubeVersions, gateStage } from '../../helpers/checks/kube-version-gating.ts'
 import { changeReference, effectivePullPolicy } from '../../helpers/checks/rollout-trigger.ts'
 
@@ -68,5 +70,24 @@ describe('diffValues', () => {
 
   test('returns nothing for equal values', () => {
     expect(diffValues({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] })).toEqual([])
+  })
+})
+
+describe('invalid-cell check', () => {
+  test('accepts helm 3 additional-property form', () => {
+    expect(mentionsField('- ociArtifacts.image: Additional property leaf is not allowed', 'ociArtifacts.image.leaf')).toBe(true)
+  })
+
+  test('empty field path names nothing', () => {
+    expect(mentionsField('any error at all', '')).toBe(false)
+  })
+
+  test('empty field path is a finding', async () => {
+    const context = { cell: { rejection: { field: '' } }, render: { ok: false, kind: 'schema', message: 'any error' } } as unknown as CheckContext
+
+    const findings = await rejectsInvalidValues.run(context)
+
+    expect(findings).toHaveLength(1)
+    expect(findings[0]!.found).toMatch(/empty field/)
   })
 })
