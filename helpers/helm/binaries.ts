@@ -162,6 +162,13 @@ export async function resolveHelmBinaries(options: ResolveHelmOptions = {}): Pro
   return [...found.values()].sort((a, b) => a.major - b.major)
 }
 
+/** Returns why cells of a helm major are skipped; HELM_BIN is named only when it is what left the major out. */
+export function unavailableHelmReason(major: HelmMajor, available: HelmBinary[], env: NodeJS.ProcessEnv = process.env): string {
+  const selected = available.map((binary) => `helm ${binary.major}`).join(', ')
+  if (env.HELM_BIN) return `helm ${major} not available: HELM_BIN=${env.HELM_BIN} selects ${selected}`
+  return `helm ${major} not available in this run, which has ${selected || 'no helm'}`
+}
+
 /** One line per binary, for the start of a run. */
 export function describeHelmBinaries(binaries: HelmBinary[]): string {
   return binaries.map((b) => `helm ${b.major}: ${b.version} (${b.source}: ${b.path})`).join('\n')

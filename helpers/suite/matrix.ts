@@ -32,9 +32,17 @@ export interface ExpandedCell {
 
 export interface Expansion {
   cells: ExpandedCell[]
-  /** Size of the full product, to report what pairwise saved. */
-  fullSize: number
+  /** Size of the full product, to report what pairwise saved; a bigint because it can pass 2^53. */
+  fullSize: bigint
 }
+
+/**
+ * Largest full product expandMatrix builds. Each cell becomes one vitest
+ * test per check, so 20,000 cells are already 100,000 tests or more. At an
+ * estimated 50 ms per render they also take over 15 core-minutes of helm.
+ * A product of 16 million cells ran Node out of memory while expanding.
+ */
+export const MAX_FULL_CELLS = 20_000n
 
 export class MatrixError extends Error {
   override name = 'MatrixError'
@@ -63,6 +71,54 @@ export function formatAxisValue(value: AxisValue): string {
   return JSON.stringify(value)
 }
 
+/** Kubernetes versions as `--kube-version` takes them: 1.33, v1.33 or 1.33.0. */
+const KUBE_VERSION = /^v?\d+\.\d+(\.\d+)?$/
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value
+}
+
+/** Returns every problem of the axes, so one run reports them all. */
+export function axisProblems(axes: MatrixAxes): string[] {
+  const problems: string[] = []
+  for (const [axis, spec] of Object.entries(axes)) {
+    if (spec === undefined) continue
+    const isArray = Array.isArray(spec)
+    if (axis === 'helm' || axis === 'kube') {
+      if (!isArray) {
+        problems.push(`${axis} axis must be an array, found ${describeType(spec)}`)
+        continue
+      }
+    } else if (!isArray && (typeof spec !== 'object' || spec === null)) {
+      problems.push(`matrix axis ${axis} must be an array of values or an object of named variants, found ${describeType(spec)}`)
+      continue
+    }
+
+    const size = isArray ? spec.length : Object.keys(spec).length
+    if (size === 0) {
+      problems.push(`matrix axis ${axis} has no values`)
+      continue
+    }
+
+    if (axis === 'helm') {
+      for (const major of spec as unknown[]) if (major !== 3 && major !== 4) problems.push(`helm axis allows 3 or 4, found ${JSON.stringify(major)}`)
+    } else if (axis === 'kube') {
+      for (const version of spec as unknown[]) {
+        if (typeof version !== 'string' || !KUBE_VERSION.test(version)) problems.push(`kube axis value ${JSON.stringify(version)} is not a version like 1.33`)
+      }
+    } else if (!isArray) {
+      for (const [variant, settings] of Object.entries(spec)) {
+        if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+          problems.push(`variant ${variant} of matrix axis ${axis} must be an object of values paths, found ${describeType(settings)}`)
+        }
+      }
+    }
+  }
+  return problems
+}
+
 function choicesOf(axis: string, spec: MatrixAxes[string], label: string): AxisChoice[] {
   if (axis === 'helm') {
     return (spec as HelmMajor[]).map((major) => ({ axis, label: `helm ${major}`, apply: (values) => values, helmMajor: major }))
@@ -80,7 +136,7 @@ function choicesOf(axis: string, spec: MatrixAxes[string], label: string): AxisC
       apply: (values) => Object.entries(settings).reduce((acc, [path, value]) => withPath(acc, path, value), values),
     }))
   }
-  throw new MatrixError(`matrix axis ${axis} has no values; give an array of values or an object of named variants`)
+  throw new MatrixError(`matrix axis ${axis} must be an array of values or an object of named variants, found ${describeType(spec)}`)
 }
 
 /** Returns the values paths an axis touches, for checking them against the chart. */
@@ -96,9 +152,14 @@ export function axisPaths(axes: MatrixAxes): Array<{ axis: string; path: string 
 
 /**
  * Expands axes into cells: the full product, or a pairwise cover in which
- * every pair of values of two axes meets in at least one cell.
+ * every pair of values of two axes meets in at least one cell. Throws a
+ * MatrixError listing every invalid axis, or when the full product has
+ * more than MAX_FULL_CELLS cells.
  */
 export function expandMatrix(options: { base: Values; axes: MatrixAxes; mode: MatrixMode; defaultHelm: HelmMajor[]; defaultKube: string }): Expansion {
+  const problems = axisProblems(options.axes)
+  if (problems.length > 0) throw new MatrixError(problems.join('; '))
+
   const axes: MatrixAxes = { ...options.axes }
   axes.helm ??= options.defaultHelm
   axes.kube ??= [options.defaultKube]
@@ -106,9 +167,12 @@ export function expandMatrix(options: { base: Values; axes: MatrixAxes; mode: Ma
   const dimensions = Object.entries(axes)
     .filter(([, spec]) => spec !== undefined)
     .map(([axis, spec]) => choicesOf(axis, spec, labels.get(axis) ?? axis))
-    .filter((choices) => choices.length > 0)
 
-  const fullSize = dimensions.reduce((size, choices) => size * choices.length, 1)
+  // Counted before expanding, because building a product of millions of cells runs Node out of memory.
+  const fullSize = dimensions.reduce((size, choices) => size * BigInt(choices.length), 1n)
+  if (options.mode === 'full' && fullSize > MAX_FULL_CELLS) {
+    throw new MatrixError(`full matrix has ${fullSize.toLocaleString('en-US')} cells; set MATRIX=pairwise or reduce axes (the limit is ${MAX_FULL_CELLS.toLocaleString('en-US')})`)
+  }
   const rows = options.mode === 'pairwise' ? pairwiseRows(dimensions.map((choices) => choices.length)) : productRows(dimensions.map((choices) => choices.length))
 
   const cells = rows.map((row) => {

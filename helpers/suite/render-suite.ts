@@ -1,12 +1,12 @@
-import { describe, test } from 'vitest'
-import type { HelmBinary, HelmMajor } from '../helm/binaries.ts'
-import { renderChart } from '../render/render-chart.ts'
-import { formatFindings, isWarning, type Cell, type Check } from '../checks/types.ts'
+import { afterAll, describe, test } from 'vitest'
+import { unavailableHelmReason, type HelmBinary, type HelmMajor } from '../helm/binaries.ts'
+import { readRenderTimeoutMs, renderChart } from '../render/render-chart.ts'
+import { formatFindings, isWarning, type Cell, type Check, type CheckContext } from '../checks/types.ts'
 import type { ChartUnderTest } from '../render/chart.ts'
 import { isPlainObject, mergeValues, splitPath, type Values } from '../render/values.ts'
 import { readValuesFile } from '../render/values-file.ts'
 import { readSuiteConfig, sharedChart, sharedHelmBinaries } from './config.ts'
-import { axisPaths, expandMatrix, type MatrixAxes, type MatrixMode } from './matrix.ts'
+import { axisPaths, expandMatrix, type Expansion, type MatrixAxes, type MatrixMode } from './matrix.ts'
 import { SuiteProgress } from './progress.ts'
 import { buildCheckContext, checkApplies, effectiveValuesOf, runCheck } from './run-check.ts'
 
@@ -58,22 +58,14 @@ const ALL_HELM_MAJORS: HelmMajor[] = [3, 4]
  * unknown axis) become failing tests with the reason, so other suites still run.
  */
 export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
-  const config = readSuiteConfig()
-  const chartPath = suite.chart ?? config.chart
-  const mode = suite.matrix ?? config.matrix
-
-  let chart: ChartUnderTest
-  let available: Map<HelmMajor, Awaited<ReturnType<typeof sharedHelmBinaries>>[number]>
-  let base: Values
+  let prepared: PreparedSuite
   try {
-    const fileLayers = await Promise.all((suite.baseFiles ?? []).map((file) => readValuesFile(file)))
-    base = mergeValues(...fileLayers, suite.base ?? {})
-    chart = await sharedChart(chartPath)
-    available = new Map((await sharedHelmBinaries()).map((binary) => [binary.major, binary]))
+    prepared = await prepareRenderSuite(suite)
   } catch (error) {
     defineSetupFailure(suite.name, 'chart and helm are ready', `suite "${suite.name}" could not start: ${(error as Error).message}`)
     return
   }
+  const { mode, chart, available, base, expansion } = prepared
 
   // A chart that cannot render its own defaults would fail every cell with
   // the same error; one failing test says it once.
@@ -83,7 +75,6 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
     return
   }
 
-  const expansion = expandMatrix({ base, axes: suite.axes, mode, defaultHelm: ALL_HELM_MAJORS, defaultKube: DEFAULT_KUBE_VERSION })
   const firstKube = suite.axes.kube?.[0] ?? DEFAULT_KUBE_VERSION
   const helmMajors = suite.axes.helm ?? ALL_HELM_MAJORS
   const cells: Cell[] = expansion.cells.map((cell) => ({ ...cell, suite: suite.name }))
@@ -117,18 +108,26 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
   }
 
   const unknown = unknownAxes(chart, suite.axes)
-  const title = mode === 'pairwise' ? `${suite.name} (pairwise: ${expansion.cells.length} of ${expansion.fullSize} cells)` : suite.name
+  const unknownFields = unknownInvalidFields(chart, suite.invalid ?? [])
+  const title = suiteTitle(suite.name, mode, expansion)
 
   describe(title, () => {
     if (unknown.length > 0) {
       test('matrix axes name values the chart defines', () => {
         const lines = unknown.map(({ axis, path }) => `  - axis ${axis}: ${path} (the chart's values.yaml and values.schema.json have no ${splitPath(path)[0]})`)
-        throw new Error(`suite "${suite.name}", chart ${chart.label}: unknown matrix axes:\n${lines.join('\n')}`)
+        throw new CheckFailure(`suite "${suite.name}", chart ${chart.label}: unknown matrix axes:\n${lines.join('\n')}`)
+      })
+    }
+    if (unknownFields.length > 0) {
+      test('invalid cells name fields the chart defines', () => {
+        const lines = unknownFields.map(({ name, field }) => `  - invalid ${name}: ${field} (the chart's values.yaml and values.schema.json have no ${splitPath(field)[0]})`)
+        throw new CheckFailure(`suite "${suite.name}", chart ${chart.label}: unknown fields of invalid cells:\n${lines.join('\n')}`)
       })
     }
 
     const planned = cells.filter((cell) => available.has(cell.helmMajor) && suite.checks.some((check) => checkApplies(check, { cell, effectiveValues: effectiveValuesOf(chart, cell) })))
     const progress = new SuiteProgress(suite.name, planned.length)
+    afterAll(() => progress.stop())
 
     for (const cell of cells) {
       const target = { cell, effectiveValues: effectiveValuesOf(chart, cell) }
@@ -137,32 +136,89 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
         const helm = available.get(cell.helmMajor)
         const name = `${cell.name} › ${check.title}`
         if (!helm) {
-          test.skip(`${name} (helm ${cell.helmMajor} not available: HELM_BIN selects helm ${[...available.keys()].join(', ')})`, () => {})
+          test.skip(`${name} (${unavailableHelmReason(cell.helmMajor, [...available.values()])})`, () => {})
           continue
         }
         test.concurrent(name, async ({ annotate }) => {
           progress.start()
-          const context = await buildCheckContext(chart, cell, helm)
-          progress.cellRendered(cell.name)
+          let context: CheckContext
+          try {
+            context = await buildCheckContext(chart, cell, helm)
+          } finally {
+            progress.cellRendered(cell.name)
+          }
           const findings = await runCheck(check, context)
 
           // Warnings reach the report as annotations and leave the test passing.
           const warnings = findings.filter(isWarning)
           if (warnings.length > 0) await annotate(formatFindings(check, context, warnings), 'warning')
           const errors = findings.filter((finding) => !isWarning(finding))
-          if (errors.length > 0) throw new Error(formatFindings(check, context, errors))
+          if (errors.length > 0) throw new CheckFailure(formatFindings(check, context, errors))
         })
       }
     }
   })
 }
 
+/** Settings, values, matrix, chart and helm binaries of a suite, read before its tests are defined. */
+export interface PreparedSuite {
+  mode: MatrixMode
+  chart: ChartUnderTest
+  available: Map<HelmMajor, HelmBinary>
+  base: Values
+  expansion: Expansion
+}
+
+/**
+ * Reads the settings, the base values files, the matrix, the chart and the
+ * helm binaries of a suite. Rejects with the reason of the first step that
+ * fails, such as an invalid setting, matrix axis or invalid cell.
+ */
+export async function prepareRenderSuite(suite: RenderSuite): Promise<PreparedSuite> {
+  const config = readSuiteConfig()
+  const mode = suite.matrix ?? config.matrix
+  readRenderTimeoutMs()
+  const fileLayers = await Promise.all((suite.baseFiles ?? []).map((file) => readValuesFile(file)))
+  const base = mergeValues(...fileLayers, suite.base ?? {})
+  const expansion = expandMatrix({ base, axes: suite.axes, mode, defaultHelm: ALL_HELM_MAJORS, defaultKube: DEFAULT_KUBE_VERSION })
+  checkInvalidCells(suite.invalid ?? [])
+
+  const chart = await sharedChart(suite.chart ?? config.chart)
+  const available = new Map((await sharedHelmBinaries()).map((binary) => [binary.major, binary]))
+  return { mode, chart, available, base, expansion }
+}
+
+/** Returns the suite title; a pairwise title states how many cells of the full product it renders. */
+export function suiteTitle(name: string, mode: MatrixMode, expansion: Expansion): string {
+  if (mode !== 'pairwise') return name
+  return `${name} (pairwise: ${expansion.cells.length.toLocaleString('en-US')} of ${expansion.fullSize.toLocaleString('en-US')} cells)`
+}
+
 function defineSetupFailure(suiteName: string, title: string, message: string): void {
   describe(suiteName, () => {
     test(title, () => {
-      throw new Error(message)
+      throw new CheckFailure(message)
     })
   })
+}
+
+/**
+ * A finding about the chart or the suite's data, not a bug in the engine.
+ * Its stack is only the message, so vitest prints the findings without a
+ * code frame of the engine line that threw.
+ */
+export class CheckFailure extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CheckFailure'
+    this.stack = `${this.name}: ${message}`
+  }
+}
+
+/** Throws when an invalid cell has no field, because an empty path would match any error. */
+function checkInvalidCells(invalid: InvalidCell[]): void {
+  const empty = invalid.filter((cell) => splitPath(cell.field ?? '').length === 0).map((cell) => `"${cell.name}"`)
+  if (empty.length > 0) throw new Error(`invalid cells ${empty.join(', ')} have an empty field; set field to the dotted values path the error must name`)
 }
 
 /**
@@ -178,6 +234,11 @@ async function preflightChart(chart: ChartUnderTest, helm: HelmBinary): Promise<
     return { title: 'chart defines ociArtifacts', message: 'neither values.yaml nor values.schema.json defines ociArtifacts, so the chart has no OCI-artifacts feature to test' }
   }
   return undefined
+}
+
+/** Returns the invalid cells whose field starts with a key the chart does not define. */
+export function unknownInvalidFields(chart: ChartUnderTest, invalid: InvalidCell[]): Array<{ name: string; field: string }> {
+  return invalid.filter((cell) => !definesKey(chart, cell.field)).map(({ name, field }) => ({ name, field }))
 }
 
 /** Returns the axes whose values paths start with a key the chart does not define. */

@@ -1,4 +1,4 @@
-import type { HelmBinary } from '../helm/binaries.ts'
+import { unavailableHelmReason, type HelmBinary } from '../helm/binaries.ts'
 import type { Cell, Check, CheckContext, CheckTarget, CompanionRender, CompanionRequest, Finding } from '../checks/types.ts'
 import type { ChartUnderTest } from '../render/chart.ts'
 import { renderChart } from '../render/render-chart.ts'
@@ -44,7 +44,8 @@ async function renderCompanion(context: CheckContext, request: CompanionRequest)
   const effectiveValues = effectiveValuesOf(context.chart, cell)
   const helm = helmMajor === context.helm.major ? context.helm : (await sharedHelmBinaries()).find((binary) => binary.major === helmMajor)
   if (!helm) {
-    return { label: request.label, cell, helm, effectiveValues, render: { ok: false, kind: 'helm', message: `helm ${helmMajor} is not available in this run (HELM_BIN selects one helm)` } }
+    const reason = unavailableHelmReason(helmMajor, await sharedHelmBinaries())
+    return { label: request.label, cell, helm, effectiveValues, render: { ok: false, kind: 'helm', message: reason } }
   }
   const render = await renderChart({ chart: context.chart, helm, values: cell.values, layers: cell.layers, kubeVersion: cell.kubeVersion })
   return { label: request.label, cell, helm, render, effectiveValues }
