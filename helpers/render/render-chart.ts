@@ -114,8 +114,9 @@ export function renderKey(request: RenderRequest): string {
 
 /**
  * Renders a chart with `helm template`, at most one process per core.
- * Results are cached on disk by content (chart files, values, helm and
- * Kubernetes versions), so a rerun with nothing changed skips helm.
+ * Results are cached on disk by content (chart files, values, helm version
+ * and binary sha256, Kubernetes version), so a rerun with nothing changed
+ * skips helm.
  * Set RENDER_CACHE=off to always run helm.
  */
 export function renderChart(request: RenderRequest): Promise<RenderResult> {
