@@ -1,7 +1,8 @@
 // Benchmark: push, install-to-visible, upgrade-to-visible and
 // rollback-to-visible of the live upgrade/rollback scenario (emptyDir file
 // database), several runs, written to docs/benchmarks-live.md.
-// Run: npx tsx bench/live.ts  (needs a ready local cluster or LIVE_KUBECONFIG)
+// Run: npx tsx bench/live.ts  (needs a ready local cluster, which it selects
+// with LIVE=1, or LIVE_KUBECONFIG)
 // LIVE_BENCH_RUNS sets the number of runs (default 3).
 
 import { spawnSync } from 'node:child_process';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     process.stdout.write(`run ${run}/${RUNS}\n`);
     const result = spawnSync('npx', ['vitest', 'run', 'suites/live/upgrade-rollback.test.ts', '-t', 'persistence=false'], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, REPORT_DIR: reportDir },
+      env: { ...process.env, LIVE: process.env.LIVE ?? '1', REPORT_DIR: reportDir },
       stdio: 'inherit',
     });
     if (result.status !== 0) throw new Error(`run ${run} failed (exit ${result.status}); read the output above and ${reportDir}/live/${SCENARIO}`);
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- |',
     ...STEPS.map((step) => {
       const values = samples.get(step) ?? [];
-      const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+      const seconds = (ms: number): string => (ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`);
       return `| ${step} | ${seconds(median(values))} | ${seconds(Math.min(...values))} | ${seconds(Math.max(...values))} |`;
     }),
     '',
