@@ -33,6 +33,11 @@ func run(args []string) error {
 	configPath := flags.String("config", "", "path to the Perses configuration file (YAML)")
 	listenAddress := flags.String("web.listen-address", ":8080", "address the HTTP API listens on")
 	logLevel := flags.String("log.level", "info", "log level: debug, info, warn or error")
+	// Accepted so the stand-in starts with the arguments the Perses chart
+	// passes to Perses; the stand-in has no metrics and logs no call sites.
+	flags.Bool("web.hide-port", false, "accepted for compatibility with Perses; ignored")
+	flags.String("web.telemetry-path", "/metrics", "accepted for compatibility with Perses; ignored")
+	flags.Bool("log.method-trace", false, "accepted for compatibility with Perses; ignored")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}

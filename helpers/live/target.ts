@@ -89,10 +89,25 @@ export async function preparePersesImage(registry: LiveRegistry): Promise<Perses
   // chart mounts the file database at /perses and would hide a file there.
   const image = await buildImage({
     files: [{ path: 'bin/perses', content: binary, mode: 0o755 }],
-    runtime: { entrypoint: ['/bin/perses'] },
+    // A numeric non-root user, as charts that set runAsNonRoot require.
+    runtime: { entrypoint: ['/bin/perses'], user: '65534' },
     labels: { description: 'Perses stand-in for the live conformance suites' },
   });
   const tag = image.manifestDigest.slice('sha256:'.length, 'sha256:'.length + 16);
   await registry.client.pushImage(image, { repository: 'perses-stand-in', tag });
   return { repository: `${registry.host}/perses-stand-in`, tag, standIn: true };
+}
+
+/**
+ * Returns the values that point a chart's Perses container at an image. The
+ * Perses chart splits the image into registry, name and version; the
+ * reference chart takes repository and tag. The chart's defaults tell which.
+ */
+export function persesImageValues(chartDefaults: Record<string, unknown>, perses: PersesImage): Record<string, unknown> {
+  const defaults = chartDefaults.image as Record<string, unknown> | undefined;
+  if (defaults && 'registry' in defaults && 'name' in defaults) {
+    const slash = perses.repository.indexOf('/');
+    return { registry: perses.repository.slice(0, slash), name: perses.repository.slice(slash + 1), version: perses.tag, pullPolicy: 'IfNotPresent' };
+  }
+  return { repository: perses.repository, tag: perses.tag, pullPolicy: 'IfNotPresent' };
 }

@@ -62,7 +62,7 @@ export interface BuildImageOptions {
    */
   form?: ImageForm;
   /** Process settings for a runnable image; a data-only image leaves them out. */
-  runtime?: { entrypoint?: string[]; cmd?: string[]; env?: string[]; workingDir?: string };
+  runtime?: { entrypoint?: string[]; cmd?: string[]; env?: string[]; workingDir?: string; user?: string };
   /** Files added to the layer after those from sourceDir; a file at the same path replaces it. */
   files?: Array<ExtraFile | ExtraSymlink>;
   /** Platform written to the config; defaults to linux and the architecture Node runs on. */
@@ -124,6 +124,7 @@ function makeImageConfig(options: BuildImageOptions, labels: Record<string, stri
     ...(runtime.entrypoint ? { Entrypoint: runtime.entrypoint } : {}),
     ...(runtime.cmd ? { Cmd: runtime.cmd } : {}),
     ...(runtime.env ? { Env: runtime.env } : {}),
+    ...(runtime.user ? { User: runtime.user } : {}),
     Labels: sortKeys(labels),
     WorkingDir: runtime.workingDir ?? '/',
   };

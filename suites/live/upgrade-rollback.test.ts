@@ -14,9 +14,13 @@ import { waitForContent } from '../../helpers/live/content.js';
 import { makeKubeClients } from '../../helpers/live/kube.js';
 import { checkImageVolumeSupport } from '../../helpers/live/preflight.js';
 import { LiveScenario, type LiveContext } from '../../helpers/live/scenario.js';
-import { provideVolumeForClaim } from '../../helpers/live/storage.js';
+import { claimsOfRelease, provideVolumeForClaim } from '../../helpers/live/storage.js';
+import { renderChart } from '../../helpers/render/render-chart.js';
+import type { HelmBinary } from '../../helpers/helm/binaries.js';
+import type { ChartUnderTest } from '../../helpers/render/chart.js';
 import { parseDurationMs } from '../../helpers/perses/duration.js';
-import { openLiveRegistry, preparePersesImage, resolveLiveTarget, type LiveRegistry, type PersesImage } from '../../helpers/live/target.js';
+import { openLiveRegistry, persesImageValues, preparePersesImage, resolveLiveTarget, type LiveRegistry, type PersesImage } from '../../helpers/live/target.js';
+import { loadChart } from '../../helpers/render/chart.js';
 import { UnrecoverableStateError } from '../../helpers/wait/wait.js';
 
 const target = await resolveLiveTarget();
@@ -33,6 +37,11 @@ const V2: DashboardSet = { a: 'v2', b: 'v1' };
 let registry: LiveRegistry;
 let perses: PersesImage;
 let context: LiveContext;
+let chartDefaults: Record<string, unknown> = {};
+let chart: ChartUnderTest;
+let helmBinary: HelmBinary;
+// Only decides which claims the release creates; the cluster's own version does not change them.
+const LIVE_RENDER_KUBE_VERSION = '1.35';
 
 interface ValuesOptions {
   reference: string;
@@ -43,7 +52,7 @@ interface ValuesOptions {
 
 function releaseValues(options: ValuesOptions): Record<string, unknown> {
   return {
-    image: { repository: perses.repository, tag: perses.tag, pullPolicy: 'IfNotPresent' },
+    image: persesImageValues(chartDefaults, perses),
     config: { provisioning: { folders: [MOUNT_PATH], interval: PROVISIONING_INTERVAL } },
     persistence: { enabled: options.persistence ?? false, size: '1Gi' },
     ociArtifacts: {
@@ -84,12 +93,15 @@ async function runScenario(name: string, annotate: (message: string) => Promise<
 
 describe.skipIf(skipReason !== undefined).sequential(title, () => {
   beforeAll(async () => {
+    chart = await loadChart(CHART);
+    chartDefaults = chart.defaults;
     if ('skipReason' in target) return;
     const clients = makeKubeClients(target.kubeconfig);
     registry = await openLiveRegistry(target);
     perses = await preparePersesImage(registry);
     const helm = (await resolveHelmBinaries()).at(-1);
     if (!helm) throw new Error('no helm binary found; set HELM_BIN or run npm ci');
+    helmBinary = helm;
     context = { clients, kubeconfig: target.kubeconfig, helmPath: helm.path, chart: CHART, reportRoot: path.join(process.env.REPORT_DIR ?? 'reports', 'live') };
 
     const unsupported = await checkImageVolumeSupport(clients, registry, perses);
@@ -105,7 +117,12 @@ describe.skipIf(skipReason !== undefined).sequential(title, () => {
     await runScenario(`upgrade-rollback-persistence-${persistence}`, annotate, async (scenario) => {
       const v1 = await push(scenario, 'v1', artifactFiles(V1));
       const v2 = await push(scenario, 'v2', artifactFiles(V2));
-      if (persistence && !('skipReason' in target)) await provideVolumeForClaim(scenario, 'data-perses-0', { isLocalCluster: target.isLocalCluster, size: '1Gi' });
+      if (persistence && !('skipReason' in target)) {
+        const values = releaseValues({ reference: v1.byDigest, persistence });
+        const render = await renderChart({ chart, helm: helmBinary, values, kubeVersion: LIVE_RENDER_KUBE_VERSION, releaseName: scenario.release, namespace: scenario.namespace });
+        if (!render.ok) throw new Error(`chart ${chart.label} failed to render the release values: ${render.message}`);
+        for (const claim of claimsOfRelease(render.documents)) await provideVolumeForClaim(scenario, claim, { isLocalCluster: target.isLocalCluster, size: '1Gi' });
+      }
 
       const installed = await rollTo(scenario, 'install to visible', () => scenario.install(releaseValues({ reference: v1.byDigest, persistence })), { present: present(V1), absent: ['b'] });
       expect(Object.keys(installed).sort()).toEqual(['a', 'c']);
