@@ -1,6 +1,15 @@
 import { defineConfig } from 'vitest/config'
+import { readSuiteConfig } from './helpers/suite/config.ts'
 
-const reportDir = process.env.REPORT_DIR ?? 'reports'
+// REPORT_DIR, then "reportDir" in conformance.config.json. A config error is
+// reported by the suites themselves, so the default is enough here.
+const reportDir = (() => {
+  try {
+    return readSuiteConfig().reportDir
+  } catch {
+    return process.env.REPORT_DIR || 'reports'
+  }
+})()
 
 export default defineConfig({
   test: {

@@ -62,10 +62,14 @@ export class LiveScenario {
       return result;
     } catch (error) {
       this.timings.push({ step: name, durationMs: Date.now() - startedMs, ok: false });
+      this.failure ??= `step "${name}": ${(error as Error).message}`;
       this.log(`✗ ${name} (${formatDuration(Date.now() - startedMs)})`);
       throw new Error(`${this.name}, step "${name}": ${(error as Error).message}`, { cause: error });
     }
   }
+
+  /** The first error of a failed scenario, for its report. */
+  private failure: string | undefined;
 
   /** Records a finding: a behaviour worth reporting that does not fail the scenario. */
   finding(text: string): void {
@@ -91,6 +95,7 @@ export class LiveScenario {
       await body(this);
     } catch (error) {
       failed = true;
+      this.failure ??= (error as Error).message;
       this.log(`✗ failed: ${(error as Error).message}`);
       this.log(await collectDiagnostics(this.context.clients, this.namespace, this.selector, this.reportDir).catch((collectError: Error) => `diagnostics failed: ${collectError.message}`));
       throw error;
@@ -108,6 +113,7 @@ export class LiveScenario {
   private async saveReport(failed: boolean): Promise<void> {
     const lines = [`# ${this.name}`, '', `namespace ${this.namespace}, ${failed ? 'failed' : 'passed'}`, '', '## Steps', '', '| step | time | result |', '| --- | --- | --- |'];
     for (const timing of this.timings) lines.push(`| ${timing.step} | ${formatDuration(timing.durationMs)} | ${timing.ok ? '✓' : '✗'} |`);
+    if (this.failure) lines.push('', '## Failure', '', '```', this.failure, '```', '', 'events.txt, pods.yaml, workloads.yaml and the container logs beside this file hold the diagnostics.');
     lines.push('', '## Findings', '', ...(this.findings.length > 0 ? this.findings.map((finding) => `- ${finding}`) : ['none']), '');
     await mkdir(this.reportDir, { recursive: true });
     await writeFile(path.join(this.reportDir, 'report.md'), lines.join('\n'));

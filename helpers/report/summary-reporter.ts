@@ -9,6 +9,8 @@ interface Outcome {
   state: 'passed' | 'failed' | 'skipped'
   message?: string
   warnings: string[]
+  /** Behaviours a live scenario reports without failing, e.g. stale dashboards. */
+  findings: string[]
 }
 
 /** Failures that share a check and a message, told once with their cells. */
@@ -52,13 +54,23 @@ function chartLabel(): string {
   }
 }
 
+function matrixMode(): string {
+  try {
+    return readSuiteConfig().matrix
+  } catch {
+    return 'full'
+  }
+}
+
 function toOutcome(module: TestModule, testCase: TestCase): Outcome {
   const result = testCase.result()
   const state = result.state === 'passed' ? 'passed' : result.state === 'failed' ? 'failed' : 'skipped'
   const suite = testCase.parent.type === 'suite' ? testCase.parent.fullName : path.basename(module.moduleId)
   const message = result.state === 'failed' ? result.errors?.map((error) => error.message).join('\n') : undefined
-  const warnings = testCase.annotations().filter((annotation) => annotation.type === 'warning').map((annotation) => annotation.message)
-  return { suite, name: testCase.name, state, message, warnings }
+  const annotations = testCase.annotations()
+  const warnings = annotations.filter((annotation) => annotation.type === 'warning').map((annotation) => annotation.message)
+  const findings = annotations.filter((annotation) => annotation.message.startsWith('finding: ')).map((annotation) => annotation.message.slice('finding: '.length))
+  return { suite, name: testCase.name, state, message, warnings, findings }
 }
 
 /** Turns errors of a file or of a suite's hooks into failed outcomes, so they cannot hide behind a PASS. */
@@ -66,11 +78,11 @@ function errorsOutsideTests(module: TestModule): Outcome[] {
   const file = path.relative(process.cwd(), module.moduleId)
   const outcomes: Outcome[] = []
   if (module.errors().length > 0) {
-    outcomes.push({ suite: file, name: 'file loads', state: 'failed', message: module.errors().map((error) => error.message).join('\n'), warnings: [] })
+    outcomes.push({ suite: file, name: 'file loads', state: 'failed', message: module.errors().map((error) => error.message).join('\n'), warnings: [], findings: [] })
   }
   for (const suite of module.children.allSuites() as Iterable<TestSuite>) {
     if (suite.errors().length > 0) {
-      outcomes.push({ suite: suite.fullName, name: 'suite hooks run', state: 'failed', message: suite.errors().map((error) => error.message).join('\n'), warnings: [] })
+      outcomes.push({ suite: suite.fullName, name: 'suite hooks run', state: 'failed', message: suite.errors().map((error) => error.message).join('\n'), warnings: [], findings: [] })
     }
   }
   return outcomes
@@ -134,6 +146,7 @@ function renderSummary(outcomes: Outcome[], chart: string): string {
     '',
     `Chart: ${chart}`,
     '',
+    ...(matrixMode() === 'pairwise' ? ['Matrix: pairwise, so each pair of axis values meets in at least one cell, not every combination.', ''] : []),
     `${passed} passed, ${failed.length} failed, ${skipped} skipped`,
     '',
   ]
@@ -151,6 +164,12 @@ function renderSummary(outcomes: Outcome[], chart: string): string {
       const more = group.cells.length > 8 ? [`- … and ${group.cells.length - 8} more`] : []
       lines.push(`### ${group.title} (${group.cells.length})`, '', ...shown, ...more, '', '```', group.message, '```', '')
     }
+  }
+
+  const found = outcomes.filter((outcome) => outcome.findings.length > 0)
+  if (found.length > 0) {
+    lines.push('## Live findings', '', 'Behaviours the live scenarios observed and report without failing; each scenario\'s report.md under the report folder\'s live/ has its steps and times.', '')
+    for (const outcome of found) lines.push(`### ${outcome.name}`, '', ...outcome.findings.map((finding) => `- ${finding}`), '')
   }
 
   const warned = outcomes.filter((outcome) => outcome.warnings.length > 0)

@@ -1,7 +1,7 @@
 // Installs the chart with ociArtifacts on a live cluster and reads the
 // dashboards through the Perses API after install, upgrade and rollback.
-// Runs on LIVE_KUBECONFIG or KUBECONFIG, else on the local cluster, and is
-// skipped with the reason when there is none. docs/live.md has the details.
+// Runs on LIVE_KUBECONFIG, or on the local cluster with LIVE=1, and is
+// skipped with the reason otherwise. docs/live.md has the details.
 
 import path from 'node:path';
 
@@ -21,13 +21,15 @@ import type { ChartUnderTest } from '../../helpers/render/chart.js';
 import { parseDurationMs } from '../../helpers/perses/duration.js';
 import { openLiveRegistry, persesImageValues, preparePersesImage, resolveLiveTarget, type LiveRegistry, type PersesImage } from '../../helpers/live/target.js';
 import { loadChart } from '../../helpers/render/chart.js';
+import { readSuiteConfig } from '../../helpers/suite/config.js';
 import { UnrecoverableStateError } from '../../helpers/wait/wait.js';
 
 const target = await resolveLiveTarget();
 const skipReason = 'skipReason' in target ? target.skipReason : undefined;
 const title = 'skipReason' in target ? `live: dashboards through the Perses API (skipped: ${target.skipReason})` : `live: dashboards through the Perses API on ${target.source}`;
 
-const CHART = process.env.PERSES_CHART ?? path.join(PROJECT_ROOT, 'fixtures', 'charts', 'reference');
+// The chart under test, chosen as for the render suites (PERSES_CHART, then conformance.config.json).
+const CHART = path.resolve(PROJECT_ROOT, readSuiteConfig().chart);
 const MOUNT_PATH = '/etc/perses/provisioning';
 /** Short, so a scenario that waits for a pass waits seconds; provisioning also runs at every start. */
 const PROVISIONING_INTERVAL = '5s';
