@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 
+import { isPlainObject } from '../render/values.js';
 import type { PersesResource } from './client.js';
 
 export function projectResource(name: string): PersesResource {
@@ -62,8 +63,4 @@ function canonicalJson(value: unknown): string {
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
