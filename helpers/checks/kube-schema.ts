@@ -12,7 +12,7 @@ type ModelClass = new (data: unknown) => { validate(): void }
 
 type ModelModule = Record<string, unknown>
 
-// Static imports keep the bundler able to resolve each module. The list holds
+// Static imports keep the bundler able to resolve each module. The list contains
 // every built-in apiVersion a chart is likely to render; other apiVersions
 // (custom resources) have no model and are not schema-checked.
 const MODEL_LOADERS: Record<string, () => Promise<ModelModule>> = {

@@ -2,7 +2,7 @@ import { findPersesContainer, findWorkloads, type Container, type Volume, type V
 import type { CheckContext, Finding } from './types.ts'
 import { readOciSettings } from './oci-values.ts'
 
-/** Where one workload carries the OCI artifact, with dotted paths for messages. */
+/** Location of the OCI artifact in one workload, with dotted paths for messages. */
 export interface OciMount {
   workload: Workload
   volume: Volume

@@ -21,7 +21,7 @@ export const pathMatching: Check = {
   run(context: CheckContext): Finding[] {
     const oci = readOciSettings(context.effectiveValues)
     if (!context.render.ok) {
-      // Rejecting a mountPath Perses would never read is a correct answer.
+      // Rejecting a mountPath Perses would never read is correct behaviour.
       const rejectedOutsidePath = !mountPathInValuesFolders(context) && mentionsField(context.render.message, 'ociArtifacts.mountPath')
       return rejectedOutsidePath ? [] : renderFailureFinding(context)
     }

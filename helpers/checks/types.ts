@@ -3,7 +3,7 @@ import type { ChartUnderTest } from '../render/chart.ts'
 import type { RenderResult } from '../render/render-chart.ts'
 import type { Values } from '../render/values.ts'
 
-/** What an invalid cell must be rejected for. */
+/** Reason an invalid cell must be rejected for. */
 export interface RejectionExpectation {
   /** Dotted values path the error must name, e.g. ociArtifacts.image.pullPolicy. */
   field: string
@@ -24,10 +24,10 @@ export interface Cell {
   rejection?: RejectionExpectation
 }
 
-/** What a check may look at before anything is rendered. */
+/** Cell data a check may read before anything is rendered. */
 export interface CheckTarget {
   cell: Cell
-  /** Chart defaults coalesced with the cell's values, as helm sees them. */
+  /** Chart defaults coalesced with the cell's values, as helm validates them. */
   effectiveValues: Values
 }
 

@@ -169,7 +169,7 @@ export function unavailableHelmReason(major: HelmMajor, available: HelmBinary[],
   return `helm ${major} not available in this run, which has ${selected || 'no helm'}`
 }
 
-/** One line per binary, for the start of a run. */
+/** Formats one line per binary, for the start of a run. */
 export function describeHelmBinaries(binaries: HelmBinary[]): string {
   return binaries.map((b) => `helm ${b.major}: ${b.version} (${b.source}: ${b.path})`).join('\n')
 }

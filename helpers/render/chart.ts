@@ -13,7 +13,7 @@ const execFileAsync = promisify(execFile)
 
 /** A chart folder or packaged .tgz, loaded once per run. */
 export interface ChartUnderTest {
-  /** What messages call the chart: its name, version and the path given. */
+  /** Chart name in messages: its name, version and the path given. */
   label: string
   /** The path as given, passed to helm unchanged. */
   source: string

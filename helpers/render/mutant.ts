@@ -35,7 +35,7 @@ export interface Mutant {
   id: string
   /** Check id this mutant must make fail. */
   check: string
-  /** What the edit breaks, in one sentence. */
+  /** Defect the edit introduces, in one sentence. */
   breaks: string
   edits: MutantEdit[]
   cells: MutantCell[]

@@ -13,7 +13,7 @@ interface Outcome {
   findings: string[]
 }
 
-/** Failures that share a check and a message, told once with their cells. */
+/** Failures that share a check and a message, reported once with their cells. */
 interface FailureGroup {
   title: string
   message: string
@@ -64,7 +64,8 @@ function matrixMode(): string {
 
 function toOutcome(module: TestModule, testCase: TestCase): Outcome {
   const result = testCase.result()
-  const state = result.state === 'passed' ? 'passed' : result.state === 'failed' ? 'failed' : 'skipped'
+  let state: Outcome['state'] = 'skipped'
+  if (result.state === 'passed' || result.state === 'failed') state = result.state
   const suite = testCase.parent.type === 'suite' ? testCase.parent.fullName : path.basename(module.moduleId)
   const message = result.state === 'failed' ? result.errors?.map((error) => error.message).join('\n') : undefined
   const annotations = testCase.annotations()

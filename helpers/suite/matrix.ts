@@ -49,7 +49,7 @@ export class MatrixError extends Error {
 }
 
 /**
- * Returns the shortest trailing part of each values path that tells it apart
+ * Returns the shortest trailing part of each values path that distinguishes it
  * from the other axes: `enabled` alone, but `sidecar.enabled` next to
  * `provisioningPersistence.enabled`.
  */

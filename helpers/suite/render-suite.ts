@@ -68,7 +68,7 @@ export async function defineRenderSuite(suite: RenderSuite): Promise<void> {
   const { mode, chart, available, base, expansion } = prepared
 
   // A chart that cannot render its own defaults would fail every cell with
-  // the same error; one failing test says it once.
+  // the same error, so one failing test reports it once.
   const preflight = await preflightChart(chart, [...available.values()][0]!)
   if (preflight) {
     defineSetupFailure(suite.name, preflight.title, `suite "${suite.name}", chart ${chart.label}: ${preflight.message}`)
@@ -222,7 +222,7 @@ function checkInvalidCells(invalid: InvalidCell[]): void {
 }
 
 /**
- * Renders the chart's defaults once and checks that it knows ociArtifacts.
+ * Renders the chart's defaults once and checks that it defines ociArtifacts.
  * Returns why the suite cannot run its cells, or undefined when it can.
  */
 async function preflightChart(chart: ChartUnderTest, helm: HelmBinary): Promise<{ title: string; message: string } | undefined> {

@@ -16,7 +16,7 @@ export async function buildCheckContext(chart: ChartUnderTest, cell: Cell, helm:
   return { chart, cell, helm, render, effectiveValues: effectiveValuesOf(chart, cell) }
 }
 
-/** Whether a check has anything to say about a cell; by default, valid cells only. */
+/** Returns whether a check applies to a cell; by default it applies to valid cells only. */
 export function checkApplies(check: Check, target: CheckTarget): boolean {
   return check.appliesTo ? check.appliesTo(target) : !target.cell.rejection
 }
